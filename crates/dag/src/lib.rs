@@ -1,0 +1,2 @@
+//! baton-dag (being written).
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! Benchmarks for baton-queue.
+fn main() {}

@@ -1,0 +1,2 @@
+//! baton-queue (being written).
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! Benchmarks for baton-retry.
+fn main() {}

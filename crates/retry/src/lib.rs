@@ -1,0 +1,2 @@
+//! baton-retry (being written).
+#![forbid(unsafe_code)]

@@ -1,0 +1,214 @@
+//! `cargo xtask bench`: runs the criterion benches, then prints one table comparing Baton with the
+//! baseline measured in the same group of the same run.
+//!
+//! Convention (every bench in the workspace follows it): inside a criterion group, the function whose
+//! id starts with `baton` measures Baton; every other function is a baseline on the same input. Each
+//! group sets `Throughput::Elements`, so the table reads as operations per second.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::{Result, cargo, metadata, run_command};
+
+/// What a group must reach, from `shared/design/benchmarks.md` and the issues.
+enum Target {
+    /// Baton's throughput divided by the named baseline's must be at least this.
+    Ratio(&'static str, f64),
+    /// Baton's time per element must be at most this many nanoseconds.
+    NsPerElement(f64),
+}
+
+const TARGETS: &[(&str, Target)] = &[
+    (
+        "queue/push_pop_1m_5_levels",
+        Target::Ratio("mutex_binary_heap", 2.0),
+    ),
+    ("queue/mpmc_2p_2c", Target::Ratio("async_channel", 0.5)),
+    (
+        "dag/validate_toposort_1m_4m",
+        Target::Ratio("petgraph_toposort", 10.0),
+    ),
+    ("dag/ready_tracking_1m", Target::NsPerElement(50.0)),
+    ("retry/first_try_success", Target::Ratio("backon", 1.0)),
+    ("retry/delays", Target::Ratio("backon", 1.0)),
+];
+
+/// One measured function.
+struct Measurement {
+    group: String,
+    function: String,
+    parameter: Option<String>,
+    /// Median time per iteration, in nanoseconds.
+    ns_per_iter: f64,
+    /// Elements processed per iteration.
+    elements: f64,
+}
+
+impl Measurement {
+    fn per_second(&self) -> f64 {
+        self.elements / (self.ns_per_iter * 1e-9)
+    }
+    fn ns_per_element(&self) -> f64 {
+        self.ns_per_iter / self.elements
+    }
+}
+
+pub(crate) fn run(args: &[String]) -> Result {
+    let mut cmd = cargo();
+    cmd.args(["bench", "--workspace", "--benches"]);
+    cmd.args(args);
+    run_command(cmd)?;
+    report()
+}
+
+pub(crate) fn report() -> Result {
+    let meta = metadata(true)?;
+    let target_dir = meta["target_directory"]
+        .as_str()
+        .ok_or("cargo metadata has no target_directory")?;
+    let criterion = Path::new(target_dir).join("criterion");
+    let mut found = Vec::new();
+    collect(&criterion, &mut found)?;
+    if found.is_empty() {
+        return Err(format!(
+            "no criterion results under {}; run `cargo xtask bench` first",
+            criterion.display()
+        ));
+    }
+    print!("{}", table(&found));
+    Ok(())
+}
+
+/// Walks `target/criterion`, reading every `new/benchmark.json` with its `new/estimates.json`.
+fn collect(dir: &Path, out: &mut Vec<Measurement>) -> Result {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("cannot read {}: {e}", dir.display())),
+    };
+    for entry in entries {
+        let path = entry
+            .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+            .path();
+        if !path.is_dir() {
+            continue;
+        }
+        if path.file_name().is_some_and(|n| n == "new") {
+            if let Some(m) = read_measurement(&path)? {
+                out.push(m);
+            }
+        } else {
+            collect(&path, out)?;
+        }
+    }
+    Ok(())
+}
+
+fn read_json(path: &Path) -> Result<serde_json::Value> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{} is not valid JSON: {e}", path.display()))
+}
+
+fn read_measurement(dir: &Path) -> Result<Option<Measurement>> {
+    let (bench, estimates) = (dir.join("benchmark.json"), dir.join("estimates.json"));
+    if !bench.exists() || !estimates.exists() {
+        return Ok(None);
+    }
+    let bench = read_json(&bench)?;
+    let estimates = read_json(&estimates)?;
+    let Some(elements) = bench["throughput"]["Elements"].as_f64() else {
+        return Ok(None); // not a throughput benchmark: nothing to put in the table
+    };
+    let ns_per_iter = estimates["median"]["point_estimate"]
+        .as_f64()
+        .ok_or_else(|| format!("{} has no median estimate", dir.display()))?;
+    Ok(Some(Measurement {
+        group: bench["group_id"].as_str().unwrap_or_default().to_owned(),
+        function: bench["function_id"].as_str().unwrap_or_default().to_owned(),
+        parameter: bench["value_str"].as_str().map(str::to_owned),
+        ns_per_iter,
+        elements,
+    }))
+}
+
+fn human_rate(per_second: f64) -> String {
+    if per_second >= 1e9 {
+        format!("{:.2} G/s", per_second / 1e9)
+    } else if per_second >= 1e6 {
+        format!("{:.2} M/s", per_second / 1e6)
+    } else if per_second >= 1e3 {
+        format!("{:.2} K/s", per_second / 1e3)
+    } else {
+        format!("{per_second:.1} /s")
+    }
+}
+
+/// The Markdown table: one row per (group, parameter, Baton function, baseline).
+fn table(found: &[Measurement]) -> String {
+    let mut groups: BTreeMap<(&str, Option<&str>), Vec<&Measurement>> = BTreeMap::new();
+    for m in found {
+        groups
+            .entry((&m.group, m.parameter.as_deref()))
+            .or_default()
+            .push(m);
+    }
+    let mut out = String::new();
+    out.push_str(
+        "| group | Baton | per element | baseline | baseline's | ratio | target | meets |\n",
+    );
+    out.push_str("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    for ((group, parameter), members) in &groups {
+        let name = match parameter {
+            Some(p) => format!("{group}/{p}"),
+            None => (*group).to_owned(),
+        };
+        let target = TARGETS.iter().find(|(g, _)| g == group).map(|(_, t)| t);
+        let (batons, baselines): (Vec<&&Measurement>, Vec<&&Measurement>) = members
+            .iter()
+            .partition(|m| m.function.starts_with("baton"));
+        for baton in &batons {
+            let label = if batons.len() > 1 {
+                format!("{name} ({})", baton.function)
+            } else {
+                name.clone()
+            };
+            let rate = human_rate(baton.per_second());
+            let per = format!("{:.1} ns", baton.ns_per_element());
+            if baselines.is_empty() {
+                let (target_text, meets) = match target {
+                    Some(Target::NsPerElement(max)) => (
+                        format!("≤ {max} ns"),
+                        yes_no(baton.ns_per_element() <= *max),
+                    ),
+                    _ => ("".into(), ""),
+                };
+                let _ = writeln!(
+                    out,
+                    "| {label} | {rate} | {per} | | | | {target_text} | {meets} |"
+                );
+            }
+            for base in &baselines {
+                let ratio = baton.per_second() / base.per_second();
+                let (target_text, meets) = match target {
+                    Some(Target::Ratio(b, min)) if *b == base.function => {
+                        (format!("≥ {min}×"), yes_no(ratio >= *min))
+                    }
+                    _ => ("".into(), ""),
+                };
+                let _ = writeln!(
+                    out,
+                    "| {label} | {rate} | {per} | {} | {} | {ratio:.2}× | {target_text} | {meets} |",
+                    base.function,
+                    human_rate(base.per_second()),
+                );
+            }
+        }
+    }
+    out
+}
+
+fn yes_no(ok: bool) -> &'static str {
+    if ok { "yes" } else { "NO" }
+}
