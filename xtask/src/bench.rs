@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
+use std::time::SystemTime;
 
 use crate::{Result, cargo, metadata, run_command};
 
@@ -32,6 +33,12 @@ const TARGETS: &[(&str, Target)] = &[
     ("dag/ready_tracking_1m", Target::NsPerElement(50.0)),
     ("retry/first_try_success", Target::Ratio("backon", 1.0)),
     ("retry/delays", Target::Ratio("backon", 1.0)),
+    ("pool/noop_1m", Target::Ratio("tokio_joinset", 2.0)),
+    ("pool/noop_1m", Target::Ratio("mpsc_pool", 1.0)),
+    (
+        "saga/10k_steps_compensate",
+        Target::Ratio("hand_written_loop", 0.5),
+    ),
 ];
 
 /// One measured function.
@@ -43,6 +50,8 @@ struct Measurement {
     ns_per_iter: f64,
     /// Elements processed per iteration.
     elements: f64,
+    /// When criterion wrote the estimate.
+    modified: SystemTime,
 }
 
 impl Measurement {
@@ -55,14 +64,25 @@ impl Measurement {
 }
 
 pub(crate) fn run(args: &[String]) -> Result {
+    let started = SystemTime::now();
     let mut cmd = cargo();
-    cmd.args(["bench", "--workspace", "--benches"]);
+    cmd.args(["bench", "--benches"]);
+    // `-p NAME` narrows the run to some crates; otherwise every crate's benches run.
+    if !args.iter().any(|a| a == "-p" || a.starts_with("--package")) {
+        cmd.arg("--workspace");
+    }
     cmd.args(args);
     run_command(cmd)?;
-    report()
+    // Only what this run measured: older results of benches that were renamed or not run stay out.
+    print_table(Some(started))
 }
 
+/// Prints the table from every result criterion has kept, however old.
 pub(crate) fn report() -> Result {
+    print_table(None)
+}
+
+fn print_table(since: Option<SystemTime>) -> Result {
     let meta = metadata(true)?;
     let target_dir = meta["target_directory"]
         .as_str()
@@ -70,6 +90,7 @@ pub(crate) fn report() -> Result {
     let criterion = Path::new(target_dir).join("criterion");
     let mut found = Vec::new();
     collect(&criterion, &mut found)?;
+    found.retain(|m| since.is_none_or(|t| m.modified >= t));
     if found.is_empty() {
         return Err(format!(
             "no criterion results under {}; run `cargo xtask bench` first",
@@ -116,6 +137,9 @@ fn read_measurement(dir: &Path) -> Result<Option<Measurement>> {
     if !bench.exists() || !estimates.exists() {
         return Ok(None);
     }
+    let modified = std::fs::metadata(&estimates)
+        .and_then(|m| m.modified())
+        .map_err(|e| format!("cannot stat {}: {e}", estimates.display()))?;
     let bench = read_json(&bench)?;
     let estimates = read_json(&estimates)?;
     let Some(elements) = bench["throughput"]["Elements"].as_f64() else {
@@ -130,6 +154,7 @@ fn read_measurement(dir: &Path) -> Result<Option<Measurement>> {
         parameter: bench["value_str"].as_str().map(str::to_owned),
         ns_per_iter,
         elements,
+        modified,
     }))
 }
 
@@ -164,7 +189,11 @@ fn table(found: &[Measurement]) -> String {
             Some(p) => format!("{group}/{p}"),
             None => (*group).to_owned(),
         };
-        let target = TARGETS.iter().find(|(g, _)| g == group).map(|(_, t)| t);
+        let targets: Vec<&Target> = TARGETS
+            .iter()
+            .filter(|(g, _)| g == group)
+            .map(|(_, t)| t)
+            .collect();
         let (batons, baselines): (Vec<&&Measurement>, Vec<&&Measurement>) = members
             .iter()
             .partition(|m| m.function.starts_with("baton"));
@@ -177,12 +206,13 @@ fn table(found: &[Measurement]) -> String {
             let rate = human_rate(baton.per_second());
             let per = format!("{:.1} ns", baton.ns_per_element());
             if baselines.is_empty() {
+                let target = targets.iter().find_map(|t| match t {
+                    Target::NsPerElement(max) => Some(*max),
+                    Target::Ratio(..) => None,
+                });
                 let (target_text, meets) = match target {
-                    Some(Target::NsPerElement(max)) => (
-                        format!("≤ {max} ns"),
-                        yes_no(baton.ns_per_element() <= *max),
-                    ),
-                    _ => ("".into(), ""),
+                    Some(max) => (format!("≤ {max} ns"), yes_no(baton.ns_per_element() <= max)),
+                    None => (String::new(), ""),
                 };
                 let _ = writeln!(
                     out,
@@ -191,11 +221,13 @@ fn table(found: &[Measurement]) -> String {
             }
             for base in &baselines {
                 let ratio = baton.per_second() / base.per_second();
+                let target = targets.iter().find_map(|t| match t {
+                    Target::Ratio(b, min) if *b == base.function => Some(*min),
+                    _ => None,
+                });
                 let (target_text, meets) = match target {
-                    Some(Target::Ratio(b, min)) if *b == base.function => {
-                        (format!("≥ {min}×"), yes_no(ratio >= *min))
-                    }
-                    _ => ("".into(), ""),
+                    Some(min) => (format!("≥ {min}×"), yes_no(ratio >= min)),
+                    None => (String::new(), ""),
                 };
                 let _ = writeln!(
                     out,
