@@ -6,21 +6,28 @@
 //! dropped (cancellation), the lease's `Drop` parks the context in a `Mutex` slot, from where the
 //! next attempt, or the engine, takes it. The lock is only touched on those paths, never held across
 //! an await or while user code runs, and it keeps the saga future `Send`.
+//!
+//! A phase with a one-attempt policy (the default of compensable and pivot actions) has nothing to
+//! retry, so it skips that machinery: when no cancel token can interrupt it, it runs inline in the
+//! step loop as a single [`Attempt`] on the borrowed context (same panic catching, same timeout,
+//! same outcome as the retry helper reports for one attempt). Spans and trace events are only
+//! built when tracing's level lets them through, and entries only when something records them.
 
 use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::Poll;
+use std::time::Duration;
 
 use baton_retry::Decision;
 use tracing::Instrument;
 
+use crate::attempt::Attempt;
 use crate::cancel::CancelToken;
 use crate::error::{FailureKind, Permanent, SagaError, StepFailure};
 use crate::log::{Entry, EntryKind, SagaLog, StepRef};
 use crate::outcome::{Abort, Outcome, OutcomeKind};
-use crate::panic::CatchUnwind;
 use crate::saga::Saga;
 use crate::step::StepKind;
 
@@ -90,6 +97,22 @@ fn classify(kind: &FailureKind) -> Decision {
     }
 }
 
+/// Runs `fut` until it finishes (`Some`) or `cancel` is cancelled (`None`, dropping `fut`).
+async fn cancellable<F: Future>(cancel: Option<&CancelToken>, fut: F) -> Option<F::Output> {
+    let Some(token) = cancel else {
+        return Some(fut.await);
+    };
+    let mut fut = pin!(fut);
+    let mut cancelled = pin!(token.cancelled());
+    poll_fn(|cx| {
+        if let Poll::Ready(r) = fut.as_mut().poll(cx) {
+            return Poll::Ready(Some(r));
+        }
+        cancelled.as_mut().poll(cx).map(|()| None)
+    })
+    .await
+}
+
 pub(crate) struct Engine<'s, C, L> {
     saga: &'s Saga<C>,
     log: &'s L,
@@ -105,19 +128,60 @@ macro_rules! record {
     ($engine:expr, $ctx:ident, $step:expr, $kind:expr, $snapshot:expr) => {{
         let engine = $engine;
         let step: Option<usize> = $step;
-        let kind: EntryKind = $kind;
-        engine.trace(step, &kind);
-        if engine.recording() {
-            let snapshot: bool = $snapshot;
-            if let Err((entry, source)) =
-                engine.record(step, kind, snapshot.then_some(&*$ctx)).await
-            {
-                return Err(Stop {
-                    entry,
-                    source,
-                    context: $ctx,
-                });
+        // The level check first: when tracing is off and nothing records, no entry is built.
+        let traced = tracing::level_enabled!(tracing::Level::DEBUG);
+        let recording = engine.recording();
+        if traced || recording {
+            let kind: EntryKind = $kind;
+            if traced {
+                engine.trace(step, &kind);
             }
+            if recording {
+                let snapshot: bool = $snapshot;
+                if let Err((entry, source)) =
+                    engine.record(step, kind, snapshot.then_some(&*$ctx)).await
+                {
+                    return Err(Stop {
+                        entry,
+                        source,
+                        context: $ctx,
+                    });
+                }
+            }
+        }
+    }};
+}
+
+/// Runs step `$i`'s action (or compensation) on `$ctx` inside its span, and evaluates to its
+/// [`Phase`] (`$ctx` holds the context again afterwards). A one-attempt phase that cannot be
+/// cancelled runs inline as a single [`Attempt`] on the borrowed context (no retry loop, no
+/// lease, no nested state machine).
+macro_rules! run_phase {
+    ($engine:expr, $i:expr, $compensation:expr, $ctx:ident) => {{
+        let engine = $engine;
+        let (i, compensation): (usize, bool) = ($i, $compensation);
+        // No span at all (not even a disabled one) when the level rules spans out.
+        let span = tracing::level_enabled!(tracing::Level::INFO)
+            .then(|| engine.step_span(i, compensation))
+            .filter(|span| !span.is_disabled());
+        if let Some(timeout) = engine.single(i, compensation) {
+            let step = &*engine.saga.steps[i].step;
+            let result = match span {
+                None => Attempt::new(step, compensation, timeout, &mut $ctx).await,
+                Some(span) => {
+                    let attempt =
+                        span.in_scope(|| Attempt::new(step, compensation, timeout, &mut $ctx));
+                    attempt.instrument(span).await
+                }
+            };
+            engine.single_phase(i, result)
+        } else {
+            let (phase, back) = match span {
+                None => engine.phase(i, compensation, $ctx).await,
+                Some(span) => engine.phase(i, compensation, $ctx).instrument(span).await,
+            };
+            $ctx = back;
+            phase
         }
     }};
 }
@@ -151,6 +215,7 @@ impl<'s, C: Send + Sync + 'static, L: SagaLog<C>> Engine<'s, C, L> {
     }
 
     /// Emits the transition as a tracing event.
+    #[inline(always)]
     fn trace(&self, step: Option<usize>, kind: &EntryKind) {
         tracing::debug!(
             step = step.map(|i| self.name(i)),
@@ -193,7 +258,11 @@ impl<'s, C: Send + Sync + 'static, L: SagaLog<C>> Engine<'s, C, L> {
 
     /// Runs step `i`'s action (or compensation) under its retry policy, timeout and the cancel
     /// token (actions only: compensations are never interrupted). Returns the context with it.
-    async fn phase(&self, i: usize, compensation: bool, ctx: Box<C>) -> (Phase, Box<C>) {
+    ///
+    /// A one-attempt policy (the default of compensable and pivot actions) needs no retry loop:
+    /// the attempt borrows the context directly, with no lease or slot, and its outcome is what
+    /// the retry helper would report for one attempt.
+    async fn phase(&self, i: usize, compensation: bool, mut ctx: Box<C>) -> (Phase, Box<C>) {
         let def = &self.saga.steps[i];
         let (policy, timeout) = if compensation {
             (&def.compensation_retry, def.compensation_timeout)
@@ -201,6 +270,20 @@ impl<'s, C: Send + Sync + 'static, L: SagaLog<C>> Engine<'s, C, L> {
             (&def.retry, def.timeout)
         };
         let step = &*def.step;
+        let cancel = self.cancel.filter(|_| !compensation);
+        if policy.attempts() == 1 {
+            let phase = match cancellable(
+                cancel,
+                Attempt::new(step, compensation, timeout, &mut ctx),
+            )
+            .await
+            {
+                Some(Ok(())) => Phase::Done,
+                Some(Err(kind)) => Phase::Failed(StepFailure::new(&def.name, 1, kind)),
+                None => Phase::Cancelled,
+            };
+            return (phase, ctx);
+        }
         let slot = &self.slot;
         let result = {
             // The first attempt takes the context from here, later ones from the slot.
@@ -209,43 +292,12 @@ impl<'s, C: Send + Sync + 'static, L: SagaLog<C>> Engine<'s, C, L> {
                 let ctx = first.ctx.take().unwrap_or_else(|| unpark(slot));
                 let mut lease = Lease::new(slot, ctx);
                 async move {
-                    let fut = if compensation {
-                        step.compensate_dyn(lease.get_mut())
-                    } else {
-                        step.action_dyn(lease.get_mut())
-                    };
-                    let caught = CatchUnwind::new(fut);
-                    let result = match timeout {
-                        None => caught.await,
-                        // Boxed so that steps without a timeout carry no timer in their future.
-                        Some(limit) => match Box::pin(tokio::time::timeout(limit, caught)).await {
-                            Ok(result) => result,
-                            Err(_) => return Err(FailureKind::TimedOut(limit)),
-                        },
-                    };
-                    match result {
-                        Ok(Ok(())) => Ok(lease.release()),
-                        Ok(Err(e)) => Err(FailureKind::Error(e)),
-                        Err(panic) => Err(FailureKind::Panicked(panic)),
-                    }
+                    Attempt::new(step, compensation, timeout, lease.get_mut()).await?;
+                    Ok(lease.release())
                 }
             };
             let mut retry = baton_retry::retry(policy, attempt).when(classify);
-            let run = retry.run();
-            match self.cancel {
-                Some(token) if !compensation => {
-                    let mut run = pin!(run);
-                    let mut cancelled = pin!(token.cancelled());
-                    poll_fn(|cx| {
-                        if let Poll::Ready(r) = run.as_mut().poll(cx) {
-                            return Poll::Ready(Some(r));
-                        }
-                        cancelled.as_mut().poll(cx).map(|()| None)
-                    })
-                    .await
-                }
-                _ => Some(run.await),
-            }
+            cancellable(cancel, retry.run()).await
             // Every lease is dropped here: a context not handed back is parked in the slot.
         };
         match result {
@@ -258,8 +310,30 @@ impl<'s, C: Send + Sync + 'static, L: SagaLog<C>> Engine<'s, C, L> {
         }
     }
 
+    /// `Some(timeout)` when step `i`'s action (or compensation) is one attempt that no cancel
+    /// token can interrupt: it then runs inline (see `run_phase!`).
+    #[inline(always)]
+    fn single(&self, i: usize, compensation: bool) -> Option<Option<Duration>> {
+        let def = &self.saga.steps[i];
+        if compensation {
+            (def.compensation_retry.attempts() == 1).then_some(def.compensation_timeout)
+        } else {
+            (def.retry.attempts() == 1 && self.cancel.is_none()).then_some(def.timeout)
+        }
+    }
+
+    /// The phase of a single attempt's result: what the retry helper reports for one attempt.
+    #[inline(always)]
+    fn single_phase(&self, i: usize, result: Result<(), FailureKind>) -> Phase {
+        match result {
+            Ok(()) => Phase::Done,
+            Err(kind) => Phase::Failed(StepFailure::new(self.name(i), 1, kind)),
+        }
+    }
+
     /// The `saga_step` span of an action or compensation. Callers only wrap the step's future
     /// in it when it is enabled, which keeps that large future from being moved into the wrapper.
+    #[inline(always)]
     fn step_span(&self, i: usize, compensation: bool) -> tracing::Span {
         let what = if compensation {
             "compensation"
@@ -276,13 +350,7 @@ impl<'s, C: Send + Sync + 'static, L: SagaLog<C>> Engine<'s, C, L> {
                 return self.on_cancel(i, false, ctx).await;
             }
             record!(self, ctx, Some(i), EntryKind::Started, false);
-            let span = self.step_span(i, false);
-            let (phase, back) = if span.is_disabled() {
-                self.phase(i, false, ctx).await
-            } else {
-                self.phase(i, false, ctx).instrument(span).await
-            };
-            ctx = back;
+            let phase = run_phase!(self, i, false, ctx);
             match phase {
                 Phase::Done => record!(self, ctx, Some(i), EntryKind::Completed, true),
                 Phase::Failed(failure) => {
@@ -375,15 +443,11 @@ impl<'s, C: Send + Sync + 'static, L: SagaLog<C>> Engine<'s, C, L> {
         mut ctx: Box<C>,
     ) -> Step<C, L::Error> {
         let mut compensated = self.first_compensated(completed, include, skip);
+        // At most every completed step (and the interrupted one): no regrowth in the loop.
+        compensated.reserve((completed + usize::from(include.is_some())).saturating_sub(skip));
         for j in self.order(completed, include).skip(skip) {
             record!(self, ctx, Some(j), EntryKind::Compensating, false);
-            let span = self.step_span(j, true);
-            let (phase, back) = if span.is_disabled() {
-                self.phase(j, true, ctx).await
-            } else {
-                self.phase(j, true, ctx).instrument(span).await
-            };
-            ctx = back;
+            let phase = run_phase!(self, j, true, ctx);
             match phase {
                 Phase::Done => {
                     record!(self, ctx, Some(j), EntryKind::Compensated, true);
@@ -550,7 +614,7 @@ mod tests {
             classify(&FailureKind::Error("busy".into())),
             Decision::Retry
         );
-        let timed_out = FailureKind::TimedOut(std::time::Duration::from_secs(1));
+        let timed_out = FailureKind::TimedOut(Duration::from_secs(1));
         assert_eq!(classify(&timed_out), Decision::Retry);
     }
 }

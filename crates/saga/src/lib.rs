@@ -97,6 +97,7 @@
 //! None.
 #![forbid(unsafe_code)]
 
+mod attempt;
 mod cancel;
 mod engine;
 mod error;

@@ -23,6 +23,7 @@ impl<F> CatchUnwind<F> {
 impl<F: Future + Unpin> Future for CatchUnwind<F> {
     type Output = Result<F::Output, String>;
 
+    #[inline(always)]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let inner = &mut self.inner;
         match catch_unwind(AssertUnwindSafe(|| Pin::new(inner).poll(cx))) {

@@ -447,3 +447,70 @@ fn the_saga_future_is_send() {
     assert_send(saga.run(0));
     assert_send(saga.resume(&InMemoryLog::new(), None));
 }
+
+/// One-attempt actions and compensations (which run without the retry loop) time out and catch
+/// panics like retried ones, and report one attempt.
+#[tokio::test(start_paused = true)]
+async fn one_attempt_phases_time_out_and_catch_panics() {
+    let log = Log::default();
+    let panics = || -> StepFuture<'static> { Box::pin(async { panic!("boom") }) };
+    let saga = Saga::builder("one")
+        .step(
+            StepDef::compensable("a", probe("a", &log, ok, panics))
+                .compensation_retry(Policy::no_retry()),
+        )
+        .step(
+            StepDef::compensable("slow", probe("slow", &log, || sleep(10_000), ok))
+                .timeout(Duration::from_secs(1)),
+        )
+        .build()
+        .unwrap();
+    let start = tokio::time::Instant::now();
+    let outcome = saga.run(0).await;
+    let Outcome::CompensationFailed {
+        error,
+        compensated,
+        cause: Abort::Failed(f),
+        context,
+    } = outcome
+    else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!((f.step.as_str(), f.attempts), ("slow", 1));
+    assert!(matches!(f.kind, FailureKind::TimedOut(d) if d == Duration::from_secs(1)));
+    assert_eq!((error.step.as_str(), error.attempts), ("a", 1));
+    assert!(matches!(error.kind, FailureKind::Panicked(ref m) if m == "boom"));
+    assert!(compensated.is_empty());
+    assert_eq!(context, 1);
+    assert_eq!(start.elapsed(), Duration::from_secs(1));
+    assert_eq!(calls(&log), ["do a", "do slow", "undo a"]);
+
+    let log = Log::default();
+    let saga = Saga::builder("two")
+        .step(
+            StepDef::compensable("a", probe("a", &log, ok, || sleep(10_000)))
+                .compensation_retry(Policy::no_retry())
+                .compensation_timeout(Duration::from_secs(2)),
+        )
+        .compensable("b", probe("b", &log, panics, ok))
+        .build()
+        .unwrap();
+    let start = tokio::time::Instant::now();
+    let outcome = saga.run(0).await;
+    let Outcome::CompensationFailed {
+        error,
+        cause: Abort::Failed(f),
+        context,
+        ..
+    } = outcome
+    else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!((f.step.as_str(), f.attempts), ("b", 1));
+    assert!(matches!(f.kind, FailureKind::Panicked(ref m) if m == "boom"));
+    assert_eq!((error.step.as_str(), error.attempts), ("a", 1));
+    assert!(matches!(error.kind, FailureKind::TimedOut(d) if d == Duration::from_secs(2)));
+    assert_eq!(context, 1);
+    assert_eq!(start.elapsed(), Duration::from_secs(2));
+    assert_eq!(calls(&log), ["do a", "do b", "undo a"]);
+}
