@@ -3,7 +3,9 @@
 //!
 //! Convention (every bench in the workspace follows it): inside a criterion group, the function whose
 //! id starts with `baton` measures Baton; every other function is a baseline on the same input. Each
-//! group sets `Throughput::Elements`, so the table reads as operations per second.
+//! group sets `Throughput::Elements`, so the table reads as operations per second. A group's target
+//! applies to the function named exactly `baton` (the default configuration); variants such as
+//! `baton_logged` are reported beside it for information.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -189,6 +191,8 @@ fn table(found: &[Measurement]) -> String {
             Some(p) => format!("{group}/{p}"),
             None => (*group).to_owned(),
         };
+        // Targets apply to the default configuration, the function named exactly `baton`;
+        // variants (`baton_logged`, `baton_wait_times`...) are shown for information.
         let targets: Vec<&Target> = TARGETS
             .iter()
             .filter(|(g, _)| g == group)
@@ -198,6 +202,11 @@ fn table(found: &[Measurement]) -> String {
             .iter()
             .partition(|m| m.function.starts_with("baton"));
         for baton in &batons {
+            let targets: &[&Target] = if baton.function == "baton" {
+                &targets
+            } else {
+                &[]
+            };
             let label = if batons.len() > 1 {
                 format!("{name} ({})", baton.function)
             } else {
