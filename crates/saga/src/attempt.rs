@@ -1,7 +1,10 @@
 //! One attempt of a step's action or compensation: [`Attempt`], a hand-written future that catches
-//! the step's panic and applies its timeout, in one layer.
+//! the step's panic and applies its timeout, in one layer. A panic while the step *creates* its
+//! future (the synchronous part of `Step::action`, e.g. a `step_fn` closure's body before it boxes
+//! its async block) is caught too: the attempt then ends at once as `Panicked`.
 
 use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -9,7 +12,7 @@ use std::time::Duration;
 use tokio::time::error::Elapsed;
 
 use crate::error::{FailureKind, StepError};
-use crate::panic::CatchUnwind;
+use crate::panic::{CatchUnwind, panic_message};
 use crate::step::{DynStep, StepFuture};
 
 /// The step's future under its timeout.
@@ -25,6 +28,8 @@ pub(crate) enum Attempt<'a> {
     /// With a timeout. Boxed so that steps without one carry no timer, and type-erased, which
     /// keeps the attempt's drop small enough to inline.
     Timed(TimedFuture<'a>, Duration),
+    /// The step panicked while creating its future; `None` once reported.
+    Panicked(Option<String>),
 }
 
 impl<'a> Attempt<'a> {
@@ -36,10 +41,20 @@ impl<'a> Attempt<'a> {
         timeout: Option<Duration>,
         ctx: &'a mut C,
     ) -> Self {
-        let fut = if compensation {
-            step.compensate_dyn(ctx)
-        } else {
-            step.action_dyn(ctx)
+        // The borrow goes through an Option so the closure hands out the `&'a mut C` itself, not a
+        // reborrow of its capture (which could not outlive the closure).
+        let mut ctx = Some(ctx);
+        let created = catch_unwind(AssertUnwindSafe(|| {
+            let ctx = ctx.take().expect("the closure runs once");
+            if compensation {
+                step.compensate_dyn(ctx)
+            } else {
+                step.action_dyn(ctx)
+            }
+        }));
+        let fut = match created {
+            Ok(fut) => fut,
+            Err(payload) => return Self::Panicked(Some(panic_message(payload.as_ref()))),
         };
         let caught = CatchUnwind::new(fut);
         match timeout {
@@ -71,6 +86,11 @@ impl Future for Attempt<'_> {
                 Poll::Ready(Err(_)) => Poll::Ready(Err(FailureKind::TimedOut(*limit))),
                 Poll::Pending => Poll::Pending,
             },
+            Self::Panicked(message) => Poll::Ready(Err(FailureKind::Panicked(
+                message
+                    .take()
+                    .expect("an attempt is not polled after it finished"),
+            ))),
         }
     }
 }

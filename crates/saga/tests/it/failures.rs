@@ -514,3 +514,57 @@ async fn one_attempt_phases_time_out_and_catch_panics() {
     assert_eq!(start.elapsed(), Duration::from_secs(2));
     assert_eq!(calls(&log), ["do a", "do b", "undo a"]);
 }
+
+/// A step whose *synchronous* part panics (the closure body, before its future exists), on both
+/// paths: one attempt inline and under a retry policy, for an action and for a compensation.
+#[tokio::test(start_paused = true)]
+async fn a_panic_while_creating_the_future_is_a_step_failure() {
+    for retries in [1, 3] {
+        let log = Log::default();
+        let saga = Saga::builder("p")
+            .compensable("a", probe("a", &log, ok, ok))
+            .step(
+                StepDef::compensable("b", probe("b", &log, || panic!("sync boom"), ok))
+                    .retry(attempts(retries)),
+            )
+            .build()
+            .unwrap();
+        let outcome = saga.run(0).await;
+        let Outcome::Compensated {
+            cause: Abort::Failed(f),
+            compensated,
+            ..
+        } = outcome
+        else {
+            panic!("{outcome:?}")
+        };
+        assert_eq!(f.step, "b");
+        assert_eq!(f.attempts, 1, "a panic is never retried");
+        assert!(matches!(f.kind, FailureKind::Panicked(ref m) if m == "sync boom"));
+        assert_eq!(
+            strs(&compensated),
+            ["a"],
+            "the completed step is still compensated"
+        );
+        assert_eq!(calls(&log), ["do a", "do b", "undo a"]);
+
+        let log = Log::default();
+        let saga = Saga::builder("p")
+            .step(
+                StepDef::compensable("a", probe("a", &log, ok, || panic!("sync undo boom")))
+                    .compensation_retry(attempts(retries)),
+            )
+            .compensable(
+                "b",
+                probe("b", &log, || Box::pin(async { Err("no".into()) }), ok),
+            )
+            .build()
+            .unwrap();
+        let outcome = saga.run(0).await;
+        let Outcome::CompensationFailed { error, .. } = outcome else {
+            panic!("{outcome:?}")
+        };
+        assert_eq!(error.step, "a");
+        assert!(matches!(error.kind, FailureKind::Panicked(ref m) if m == "sync undo boom"));
+    }
+}
