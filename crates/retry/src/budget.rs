@@ -103,12 +103,24 @@ impl RetryBudget {
     /// assert_eq!(granted, 10); // 1 per second over the 10 s window
     /// # Ok::<(), baton_retry::BudgetError>(())
     /// ```
+    ///
+    /// Concurrent callers never withdraw more than the budget holds: each withdraws first and
+    /// then checks the balance it left, handing the retry back if that went negative. Under a
+    /// race this can refuse a retry it could have granted; it never grants one too many.
     pub fn try_withdraw(&self) -> bool {
         let epoch = self.epoch();
+        // Cheap early refusal while the budget is empty (the common case during a storm).
         if self.balance(epoch) < i64::from(UNIT) {
             return false;
         }
-        self.add(epoch, -UNIT)
+        if !self.add(epoch, -UNIT) {
+            return false;
+        }
+        if self.balance(epoch) < 0 {
+            self.add(epoch, UNIT);
+            return false;
+        }
+        true
     }
 
     /// Whole retries available now.
