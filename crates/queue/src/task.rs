@@ -91,10 +91,15 @@ impl PushOptions {
         self
     }
 
-    /// Keeps the task out of reach for `delay` from now (reads the clock once).
+    /// Keeps the task out of reach for `delay` from now (reads the clock once). A delay too long
+    /// for the clock to represent (a server's absurd retry-after, `Duration::MAX`) means about
+    /// thirty years, as tokio's own "far future" does: never a panic.
     #[must_use]
     pub fn delay(self, delay: Duration) -> PushOptions {
-        self.not_before(Instant::now() + delay)
+        /// Thirty years: what the clock can always add to now.
+        const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+        let now = Instant::now();
+        self.not_before(now.checked_add(delay).unwrap_or(now + FAR_FUTURE))
     }
 
     /// The priority to push at.

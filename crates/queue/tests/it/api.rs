@@ -214,3 +214,15 @@ mod serde_support {
         assert_eq!(back, stats);
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_absurd_delay_is_the_far_future_not_a_panic() {
+    let queue = PriorityQueue::new();
+    let id = queue
+        .try_push("later", PushOptions::new().delay(Duration::MAX))
+        .unwrap();
+    assert!(queue.try_pop().is_err(), "not due for decades");
+    tokio::time::advance(Duration::from_secs(86_400 * 365)).await;
+    assert!(queue.try_pop().is_err(), "still not due after a year");
+    assert_eq!(queue.cancel(id), Some("later"));
+}
