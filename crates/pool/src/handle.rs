@@ -217,6 +217,10 @@ impl<T, E> JobHandle<T, E> {
     /// [`Cancelled`](Outcome::Cancelled) at once; a running job's future is dropped at its next
     /// await (its worker is woken for that), then the handle resolves. A job that already ended
     /// keeps its outcome. Cancelling twice is harmless.
+    ///
+    /// A cancelled job that was waiting keeps its place in its worker's queue (and counts toward
+    /// [`queue_capacity`](crate::PoolBuilder::queue_capacity) and the `queued` statistic) until
+    /// the worker reaches it and discards it without running it.
     pub fn cancel(&self) {
         self.shared.cancel();
     }
@@ -228,6 +232,10 @@ impl<T, E> JobHandle<T, E> {
 
     /// The outcome if the job has ended, without waiting; `None` if it has not ended or the
     /// outcome was already taken.
+    ///
+    /// # Panics
+    /// Once this has returned the outcome, the handle is spent: awaiting it (or calling
+    /// [`join`](Self::join)) afterwards panics, as polling any future after it completed does.
     pub fn try_outcome(&mut self) -> Option<Outcome<T, E>> {
         let mut inner = self.shared.lock();
         match std::mem::replace(&mut inner.outcome, Slot::Taken) {
