@@ -12,6 +12,9 @@ use crate::error::PolicyError;
 use crate::policy::Policy;
 use crate::strategy::{Jitter, Strategy};
 
+/// The `factor` of an exponential policy whose file does not give one.
+const DEFAULT_FACTOR: f64 = 2.0;
+
 /// A policy as written in a file. Every field is optional here so that [`TryFrom`] can say which one
 /// is missing, misplaced or malformed.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -183,10 +186,8 @@ impl TryFrom<RawPolicy> for Policy {
             },
             "exponential" => Strategy::Exponential {
                 initial: required(raw.initial, "initial", strategy)?,
-                factor: raw.factor.ok_or(PolicyError::MissingField {
-                    field: "factor",
-                    strategy,
-                })?,
+                // Doubling is what most people mean by exponential backoff.
+                factor: raw.factor.unwrap_or(DEFAULT_FACTOR),
             },
             "linear" => Strategy::Linear {
                 initial: required(raw.initial, "initial", strategy)?,
@@ -321,17 +322,18 @@ mod tests {
         })
         .unwrap_err();
         assert_eq!(err.field(), Some("initial"));
-        let err = Policy::try_from(RawPolicy {
+        let doubling = Policy::try_from(RawPolicy {
             initial: text("1s"),
             ..raw("exponential")
         })
-        .unwrap_err();
+        .unwrap();
         assert_eq!(
-            err,
-            PolicyError::MissingField {
-                field: "factor",
-                strategy: "exponential"
-            }
+            doubling.strategy(),
+            Strategy::Exponential {
+                initial: Duration::from_secs(1),
+                factor: 2.0
+            },
+            "an exponential policy without `factor` doubles"
         );
         let err = Policy::try_from(raw("Fixed")).unwrap_err();
         assert_eq!(err.field(), Some("strategy"));

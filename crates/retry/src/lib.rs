@@ -58,7 +58,7 @@
 //!           attempts = 5, max_elapsed = "1m", jitter = "full" }
 //! ```
 //!
-//! `strategy = "fixed"` takes `delay`; `"exponential"` takes `initial` and `factor`; `"linear"` takes
+//! `strategy = "fixed"` takes `delay`; `"exponential"` takes `initial` and `factor` (default 2); `"linear"` takes
 //! `initial` and `increment`; `"random"` takes `min` and `max`. All take `attempts` (default 3),
 //! `max_delay`, `max_elapsed` and `jitter` (`"none"`, the default, `"full"`, `"equal"` or
 //! `"decorrelated"`). Unknown fields, fields of another strategy, missing fields and bad values are

@@ -246,7 +246,7 @@ fn broken_strategy_field() -> impl Strategy<Value = (String, &'static str)> {
             r#"strategy = "exponential", initial = "0s", factor = 2.0"#,
             "initial"
         )),
-        Just((r#"strategy = "exponential", initial = "100ms""#, "factor")),
+        Just((r#"strategy = "exponential", factor = 2.0"#, "initial")),
         Just((r#"strategy = "random", min = "3s", max = "2s""#, "min")),
         Just((r#"strategy = "random", min = "3s""#, "max")),
         Just((
@@ -290,9 +290,11 @@ proptest! {
         let text = format!("retry = {{ {fields} }}");
         let err = toml::from_str::<Task>(&text).expect_err("the config is invalid").to_string();
         prop_assert!(err.contains(&format!("`{field}`")), "{} → error does not name `{}`:\n{}", text, field, err);
-        // The JSON form is rejected with the same field named.
+        // The JSON form is rejected with the same field named (where JSON can say the same
+        // thing: it has no NaN or infinity, which serde_json writes as `null`, an omitted field).
         let value: toml::Value = toml::from_str(&text).expect("valid TOML syntax");
-        if let Ok(json) = serde_json::to_string(&value["retry"]) {
+        let json = serde_json::to_string(&value["retry"]).ok().filter(|j| !j.contains("null"));
+        if let Some(json) = json {
             let err = serde_json::from_str::<Policy>(&json).expect_err("invalid").to_string();
             prop_assert!(err.contains(&format!("`{field}`")), "{} → {}", json, err);
         }
