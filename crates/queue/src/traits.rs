@@ -16,6 +16,14 @@ use crate::{Popped, PriorityQueue, PushError, PushOptions, QueueStats, TaskId, T
 /// after `close`, pushes fail with [`PushError::Closed`] and pops drain what was accepted, then
 /// `pop` returns `Ok(None)`.
 ///
+/// Delivery: a popped task has left the queue, so delivery is *exactly once while the process
+/// lives*. That is the whole contract of an in-process queue, and all the orchestrator relies on
+/// today. A durable store adds what a crash needs (leases renewed by heartbeats, re-delivery of an
+/// unacknowledged task, fenced completions) as an extension trait over this one, so code written
+/// against `TaskQueue` keeps working and code that wants at-least-once across crashes asks for
+/// the extension. Not-before instants are `tokio::time::Instant`s: a durable store converts them
+/// to wall-clock time at its boundary.
+///
 /// ```
 /// use baton_queue::{Priority, PriorityQueue, PushOptions, TaskQueue};
 ///
