@@ -1,6 +1,6 @@
 //! Plans a workflow file with `baton-dag`: validates the tasks' dependencies (every problem at
-//! once, each with its line), then prints the stages that can run in parallel, the critical path,
-//! and a Mermaid diagram.
+//! once, each with its line, and its column for a bad entry of `needs`), then prints the stages
+//! that can run in parallel, the critical path, and a Mermaid diagram.
 //!
 //! ```sh
 //! cargo run -p baton-dag --example plan -- crates/dag/examples/release.toml
@@ -27,7 +27,7 @@ struct Plan {
 struct Task {
     id: toml::Spanned<String>,
     #[serde(default)]
-    needs: Vec<String>,
+    needs: Vec<toml::Spanned<String>>,
     #[serde(default = "one")]
     weight: u64,
 }
@@ -65,14 +65,25 @@ fn main() -> ExitCode {
     for task in &plan.task {
         builder.add(
             task.id.get_ref().clone(),
-            task.needs.iter().cloned(),
+            task.needs.iter().map(|need| need.get_ref().clone()),
             task.weight,
         );
     }
-    let line_of = |position: usize| {
-        let offset = plan.task[position].id.span().start;
-        text[..offset].matches('\n').count() + 1
+    // `line` or `line:column` of a byte offset in the file.
+    let place = |offset: usize, with_column: bool| {
+        let before = &text[..offset];
+        let line = before.matches('\n').count() + 1;
+        if with_column {
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("{line}:{column}")
+        } else {
+            line.to_string()
+        }
     };
+    let line_of = |position: usize| place(plan.task[position].id.span().start, false);
+    // The entry of `needs` a problem points at (`dependency_index` in that task's list).
+    let need_at =
+        |position: usize, index: usize| place(plan.task[position].needs[index].span().start, true);
     let dag = match builder.build() {
         Ok(dag) => dag,
         Err(errors) => {
@@ -82,9 +93,17 @@ fn main() -> ExitCode {
             );
             for problem in errors.problems() {
                 let line = match problem {
-                    Problem::UnknownDependency { position, .. }
-                    | Problem::DuplicateId { position, .. }
-                    | Problem::SelfDependency { position, .. } => Some(line_of(*position)),
+                    Problem::UnknownDependency {
+                        position,
+                        dependency_index,
+                        ..
+                    }
+                    | Problem::SelfDependency {
+                        position,
+                        dependency_index,
+                        ..
+                    } => Some(need_at(*position, *dependency_index)),
+                    Problem::DuplicateId { position, .. } => Some(line_of(*position)),
                     Problem::Cycle { positions, .. } => positions.first().map(|&p| line_of(p)),
                     _ => None,
                 };

@@ -259,13 +259,15 @@ impl<K: Hash + Eq + Clone> DagBuilder<K> {
             if node.is_some() {
                 weights.push(declaration.weight);
             }
-            for dependency in &dependencies[declaration.dependencies.clone()] {
+            let listed = &dependencies[declaration.dependencies.clone()];
+            for (dependency_index, dependency) in listed.iter().enumerate() {
                 if dependency == id {
                     problems.push((
                         position,
                         Problem::SelfDependency {
                             node: id.clone(),
                             position,
+                            dependency_index,
                         },
                     ));
                     continue;
@@ -277,6 +279,7 @@ impl<K: Hash + Eq + Clone> DagBuilder<K> {
                             node: id.clone(),
                             position,
                             dependency: dependency.clone(),
+                            dependency_index,
                         },
                     )),
                     (Some(from), Some(to)) => {

@@ -162,9 +162,10 @@ fn index_problems(invalid: Invalid, node_count: usize) -> ValidationErrors<u32> 
             to,
             node_count,
         },
-        EdgeIssue::SelfLoop { node } => Problem::SelfDependency {
+        EdgeIssue::SelfLoop { edge, node } => Problem::SelfDependency {
             node,
             position: node as usize,
+            dependency_index: edge,
         },
     });
     let cycles = invalid.cycles.into_iter().map(|cycle| Problem::Cycle {
@@ -208,7 +209,17 @@ impl<K> Dag<K> {
         self.node_count() == 0
     }
 
-    /// Whether `node` is a node of this graph (below [`node_count`](Self::node_count)).
+    /// Whether `node` is a node of this graph (below [`node_count`](Self::node_count)): the
+    /// check before a method that panics on a node outside it, such as [`id`](Self::id).
+    ///
+    /// ```
+    /// use baton_dag::{Dag, NodeId};
+    ///
+    /// let dag = Dag::from_edges(2, &[(0, 1)])?;
+    /// assert!(dag.contains(NodeId::new(1)));
+    /// assert!(!dag.contains(NodeId::new(2)));
+    /// # Ok::<(), baton_dag::ValidationErrors<u32>>(())
+    /// ```
     #[must_use]
     pub fn contains(&self, node: NodeId) -> bool {
         node.index() < self.node_count()
@@ -220,9 +231,31 @@ impl<K> Dag<K> {
     }
 
     /// The id of `node`.
+    ///
+    /// # Panics
+    /// If `node` is not in this graph (its index is not below [`node_count`](Self::node_count)),
+    /// as with a [`NodeId`] from another, larger graph. A [`NodeId`] from another graph that is in
+    /// range is not detected: it names this graph's node of that index. Check with
+    /// [`contains`](Self::contains), or use [`get_id`](Self::get_id), which returns `None` instead.
     #[must_use]
     pub fn id(&self, node: NodeId) -> &K {
         &self.ids()[node.index()]
+    }
+
+    /// The id of `node`, or `None` if it is not in this graph: the checked form of
+    /// [`id`](Self::id), for a [`NodeId`] that may come from elsewhere.
+    ///
+    /// ```
+    /// use baton_dag::{DagBuilder, NodeId};
+    ///
+    /// let dag = DagBuilder::new().node("fetch", []).node("build", ["fetch"]).build()?;
+    /// assert_eq!(dag.get_id(NodeId::new(1)), Some(&"build"));
+    /// assert_eq!(dag.get_id(NodeId::new(2)), None);
+    /// # Ok::<(), baton_dag::ValidationErrors<&str>>(())
+    /// ```
+    #[must_use]
+    pub fn get_id(&self, node: NodeId) -> Option<&K> {
+        self.ids().get(node.index())
     }
 
     /// Every id, indexed by [`NodeId::index`]. (A graph made by [`Dag::from_edges`] makes its
@@ -238,6 +271,12 @@ impl<K> Dag<K> {
     }
 
     /// The weight of `node` (1 unless set).
+    ///
+    /// # Panics
+    /// If `node` is not in this graph (its index is not below [`node_count`](Self::node_count)),
+    /// as with a [`NodeId`] from another, larger graph. A [`NodeId`] from another graph that is in
+    /// range is not detected: it names this graph's node of that index. Check with
+    /// [`contains`](Self::contains), or use [`get_id`](Self::get_id).
     #[must_use]
     pub fn weight(&self, node: NodeId) -> u64 {
         self.graph.weight(node.index())
@@ -246,6 +285,12 @@ impl<K> Dag<K> {
     /// The nodes `node` depends on, in index order. The reverse adjacency behind this is built on
     /// the first call to this method or to [`ancestors`](Self::ancestors) (validation, ordering
     /// and execution only need the forward one).
+    ///
+    /// # Panics
+    /// If `node` is not in this graph (its index is not below [`node_count`](Self::node_count)),
+    /// as with a [`NodeId`] from another, larger graph. A [`NodeId`] from another graph that is in
+    /// range is not detected: it names this graph's node of that index. Check with
+    /// [`contains`](Self::contains), or use [`get_id`](Self::get_id).
     ///
     /// ```
     /// use baton_dag::{DagBuilder, NodeId};
@@ -262,6 +307,12 @@ impl<K> Dag<K> {
     }
 
     /// The nodes that depend on `node`, in the order their edges were given.
+    ///
+    /// # Panics
+    /// If `node` is not in this graph (its index is not below [`node_count`](Self::node_count)),
+    /// as with a [`NodeId`] from another, larger graph. A [`NodeId`] from another graph that is in
+    /// range is not detected: it names this graph's node of that index. Check with
+    /// [`contains`](Self::contains), or use [`get_id`](Self::get_id).
     #[must_use]
     pub fn dependents(&self, node: NodeId) -> &[NodeId] {
         self.graph.dependents.neighbours(node.index())
@@ -317,6 +368,12 @@ impl<K> Dag<K> {
 
     /// Every node `node` depends on, directly or not, in index order (excluding `node`).
     ///
+    /// # Panics
+    /// If `node` is not in this graph (its index is not below [`node_count`](Self::node_count)),
+    /// as with a [`NodeId`] from another, larger graph. A [`NodeId`] from another graph that is in
+    /// range is not detected: it names this graph's node of that index. Check with
+    /// [`contains`](Self::contains), or use [`get_id`](Self::get_id).
+    ///
     /// ```
     /// use baton_dag::{Dag, NodeId};
     ///
@@ -330,6 +387,12 @@ impl<K> Dag<K> {
     }
 
     /// Every node that depends on `node`, directly or not, in index order (excluding `node`).
+    ///
+    /// # Panics
+    /// If `node` is not in this graph (its index is not below [`node_count`](Self::node_count)),
+    /// as with a [`NodeId`] from another, larger graph. A [`NodeId`] from another graph that is in
+    /// range is not detected: it names this graph's node of that index. Check with
+    /// [`contains`](Self::contains), or use [`get_id`](Self::get_id).
     ///
     /// ```
     /// use baton_dag::{Dag, NodeId};
@@ -537,7 +600,8 @@ mod tests {
             [
                 Problem::SelfDependency {
                     node: 3,
-                    position: 3
+                    position: 3,
+                    dependency_index: 0
                 },
                 Problem::Cycle {
                     nodes: vec![1, 2],
@@ -545,5 +609,50 @@ mod tests {
                 }
             ]
         );
+    }
+
+    #[test]
+    fn accessors_panic_on_a_node_outside_the_graph_and_checked_lookups_do_not() {
+        let small = Dag::from_edges(2, &[(0, 1)]).expect("valid");
+        let big = Dag::from_edges(5, &[]).expect("valid");
+        let foreign = NodeId::new(4);
+        assert!(big.contains(foreign));
+        assert!(!small.contains(foreign));
+        assert!(small.contains(NodeId::new(1)));
+        assert_eq!(small.get_id(foreign), None);
+        assert_eq!(small.get_id(NodeId::new(1)), Some(&1));
+        let built = crate::DagBuilder::new()
+            .node("a", [])
+            .build()
+            .expect("valid");
+        assert_eq!(built.get_id(NodeId::new(0)), Some(&"a"));
+        assert_eq!(built.get_id(NodeId::new(1)), None);
+        let calls: [(&str, &dyn Fn()); 6] = [
+            ("id", &|| {
+                let _ = small.id(foreign);
+            }),
+            ("weight", &|| {
+                let _ = small.weight(foreign);
+            }),
+            ("dependencies", &|| {
+                let _ = small.dependencies(foreign);
+            }),
+            ("dependents", &|| {
+                let _ = small.dependents(foreign);
+            }),
+            ("ancestors", &|| {
+                let _ = small.ancestors(foreign);
+            }),
+            ("descendants", &|| {
+                let _ = small.descendants(foreign);
+            }),
+        ];
+        for (name, call) in calls {
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(call));
+            assert!(
+                outcome.is_err(),
+                "`{name}` accepted a node outside the graph"
+            );
+        }
     }
 }

@@ -12,7 +12,26 @@ use crate::{NodeId, NodeState};
 /// declaration (the `n`-th call to [`DagBuilder::add`](crate::DagBuilder::add) or
 /// [`node`](crate::DagBuilder::node), or the node index for [`Dag::from_edges`](crate::Dag::from_edges)),
 /// so that a caller can point back at the source, such as a task in a workflow file.
-/// When a graph is valid, a node's position is its [`NodeId`].
+/// When a graph is valid, a node's position is its [`NodeId`]. Problems with one entry of a
+/// dependency list also give that entry's index in the list (`dependency_index`).
+///
+/// ```
+/// use baton_dag::{DagBuilder, Problem};
+///
+/// let errors = DagBuilder::new()
+///     .node("build", [])
+///     .node("deploy", ["build", "tset", "deploy"])
+///     .build()
+///     .unwrap_err();
+/// assert!(matches!(
+///     &errors.problems()[0],
+///     Problem::UnknownDependency { position: 1, dependency: "tset", dependency_index: 1, .. }
+/// ));
+/// assert!(matches!(
+///     &errors.problems()[1],
+///     Problem::SelfDependency { position: 1, dependency_index: 2, .. }
+/// ));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, thiserror::Error)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case", tag = "problem"))]
@@ -27,6 +46,9 @@ pub enum Problem<K> {
         position: usize,
         /// The missing dependency, as written.
         dependency: K,
+        /// Where the missing dependency is in that declaration's dependency list (0-based, in
+        /// the order given), so that a caller can point at the entry in `needs = [...]`.
+        dependency_index: usize,
     },
     /// Two declarations share an id. The first one defines the node; the later one is ignored
     /// apart from being checked for unknown and self dependencies.
@@ -46,6 +68,10 @@ pub enum Problem<K> {
         node: K,
         /// Position of its declaration.
         position: usize,
+        /// Where the node itself is in that declaration's dependency list (0-based, in the order
+        /// given). For [`Dag::from_edges`](crate::Dag::from_edges), the position of the self-loop
+        /// in the edge list.
+        dependency_index: usize,
     },
     /// A dependency cycle: each member depends on the next, and the last depends on the first.
     ///
@@ -237,7 +263,7 @@ pub enum TrackerError {
         /// Its state: [`NodeState::Waiting`] or [`NodeState::Ready`].
         state: NodeState,
     },
-    /// Any transition of a node that already ended: done, failed or skipped
+    /// Any transition of a node that already ended: done, failed, skipped or cancelled
     /// (completing twice lands here).
     #[error("cannot {action} node {node}: it already ended ({state})")]
     AlreadyEnded {
@@ -284,6 +310,7 @@ mod tests {
             node: "deploy",
             position: 0,
             dependency: "biuld",
+            dependency_index: 1,
         };
         assert_eq!(p.to_string(), "`deploy` depends on unknown `biuld`");
         let p: Problem<&str> = Problem::DuplicateId {
@@ -298,6 +325,7 @@ mod tests {
         let p: Problem<&str> = Problem::SelfDependency {
             node: "a",
             position: 2,
+            dependency_index: 0,
         };
         assert_eq!(p.to_string(), "`a` depends on itself");
         let p: Problem<&str> = Problem::Cycle {
@@ -320,10 +348,12 @@ mod tests {
             Problem::SelfDependency {
                 node: "a",
                 position: 0,
+                dependency_index: 0,
             },
             Problem::SelfDependency {
                 node: "b",
                 position: 1,
+                dependency_index: 2,
             },
         ])
         .expect("two problems");

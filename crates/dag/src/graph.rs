@@ -79,7 +79,7 @@ impl InDegrees {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum EdgeIssue {
     OutOfRange { edge: usize, from: u32, to: u32 },
-    SelfLoop { node: u32 },
+    SelfLoop { edge: usize, node: u32 },
 }
 
 /// Why a graph could not be built: bad edges (in edge order) and cycles (each in dependency order,
@@ -231,7 +231,7 @@ fn edge_issues(node_count: u32, edges: &[(u32, u32)]) -> Vec<EdgeIssue> {
             if from >= node_count || to >= node_count {
                 Some(EdgeIssue::OutOfRange { edge, from, to })
             } else if from == to {
-                Some(EdgeIssue::SelfLoop { node: from })
+                Some(EdgeIssue::SelfLoop { edge, node: from })
             } else {
                 None
             }
@@ -311,7 +311,7 @@ mod tests {
         assert_eq!(
             invalid.edges,
             [
-                EdgeIssue::SelfLoop { node: 2 },
+                EdgeIssue::SelfLoop { edge: 2, node: 2 },
                 EdgeIssue::OutOfRange {
                     edge: 3,
                     from: 3,

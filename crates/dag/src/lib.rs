@@ -19,11 +19,13 @@
 //!   [`to_dot`](Dag::to_dot) and [`to_mermaid`](Dag::to_mermaid).
 //! - [`ValidationErrors`]: every [`Problem`] found (unknown dependency, duplicate id,
 //!   self-dependency, each cycle with its members in order), each with the positions of the
-//!   declarations involved, so a caller can point at its source.
+//!   declarations involved (and, for a bad dependency, its index in the dependency list), so a
+//!   caller can point at its source.
 //! - [`ReadyTracker`]: one execution of a graph: [`start`](ReadyTracker::start),
-//!   [`complete`](ReadyTracker::complete) (returns the nodes that became ready) and
-//!   [`fail`](ReadyTracker::fail) (returns the descendants skipped), with [`Progress`] counts and
-//!   typed [`TrackerError`]s for misuse.
+//!   [`complete`](ReadyTracker::complete) (returns the nodes that became ready),
+//!   [`fail`](ReadyTracker::fail) (returns the descendants skipped) and
+//!   [`cancel_pending`](ReadyTracker::cancel_pending) (ends the run early: returns the nodes
+//!   cancelled before starting), with [`Progress`] counts and typed [`TrackerError`]s for misuse.
 //!
 //! # Example
 //! ```

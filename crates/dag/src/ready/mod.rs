@@ -26,6 +26,9 @@ struct Counts {
     /// Of the failed nodes, those that failed from ready, without starting.
     failed_ready: usize,
     skipped: usize,
+    cancelled: usize,
+    /// Of the cancelled nodes, those that were ready (the others were waiting).
+    cancelled_ready: usize,
 }
 
 impl Counts {
@@ -41,7 +44,9 @@ impl Counts {
 /// ready (or must be skipped) as each node ends.
 ///
 /// Drive it with [`start`](Self::start) when a node begins, then [`complete`](Self::complete) or
-/// [`fail`](Self::fail) when it ends. Each returns the nodes whose state it changed, as a slice of
+/// [`fail`](Self::fail) when it ends. To end a run early (cancellation, fail-fast, shutdown, a
+/// run timeout), [`cancel_pending`](Self::cancel_pending) ends every node that has not started;
+/// the running ones still complete or fail, then the run is finished. Each returns the nodes whose state it changed, as a slice of
 /// a buffer inside the tracker: after the buffer has grown to the largest fan-out, no call
 /// allocates. Misuse (unknown node, starting a node that is not ready, completing one that was
 /// not started, ending a node twice) is a [`TrackerError`] and changes nothing.
@@ -85,8 +90,10 @@ pub struct ReadyTracker {
     /// The nodes made ready by the last `complete`, in its first entries (sized to the largest
     /// fan-out seen).
     ready_buffer: Vec<NodeId>,
-    /// The nodes skipped by the last `fail`.
-    skipped: Vec<NodeId>,
+    /// The nodes ended by the last `fail` (skipped) or `cancel_pending` (cancelled).
+    ended: Vec<NodeId>,
+    /// Whether `cancel_pending` ran: then nothing waits, and `complete` visits no dependents.
+    cancelled: bool,
     /// Transition counters, from which [`progress`](Self::progress) derives the count of every
     /// state. Each operation only ever adds to one or two of them: no counter is read back on
     /// the hot path.
@@ -121,7 +128,8 @@ impl ReadyTracker {
             counts: Counts::fresh(&graph),
             graph,
             ready_buffer: Vec::new(),
-            skipped: Vec::new(),
+            ended: Vec::new(),
+            cancelled: false,
         }
     }
 
@@ -140,7 +148,8 @@ impl ReadyTracker {
     /// ```
     pub fn reset(&mut self) {
         self.words.reset(&self.graph.in_degree);
-        self.skipped.clear();
+        self.ended.clear();
+        self.cancelled = false;
         self.counts = Counts::fresh(&self.graph);
     }
 
@@ -191,16 +200,21 @@ impl ReadyTracker {
         let failed_running = c.failed - c.failed_ready;
         Progress {
             total,
-            waiting: total - c.initially_ready - c.freed - c.skipped,
-            ready: c.initially_ready + c.freed - c.started - c.failed_ready,
+            waiting: total
+                - c.initially_ready
+                - c.freed
+                - c.skipped
+                - (c.cancelled - c.cancelled_ready),
+            ready: c.initially_ready + c.freed - c.started - c.failed_ready - c.cancelled_ready,
             running: c.started - c.done - failed_running,
             done: c.done,
             failed: c.failed,
             skipped: c.skipped,
+            cancelled: c.cancelled,
         }
     }
 
-    /// Whether every node ended (done, failed or skipped).
+    /// Whether every node ended (done, failed, skipped or cancelled).
     #[must_use]
     pub fn is_finished(&self) -> bool {
         self.progress().is_finished()
@@ -236,7 +250,8 @@ impl ReadyTracker {
     ///
     /// # Errors
     /// [`TrackerError::UnknownNode`], [`TrackerError::NotStarted`] (it is waiting or ready), or
-    /// [`TrackerError::AlreadyEnded`] (completing twice, or after failing or being skipped).
+    /// [`TrackerError::AlreadyEnded`] (completing twice, or after failing, being skipped or
+    /// being cancelled).
     ///
     /// ```
     /// use baton_dag::{Dag, NodeId, ReadyTracker, TrackerError};
@@ -254,9 +269,10 @@ impl ReadyTracker {
     #[inline]
     pub fn complete(&mut self, node: NodeId) -> Result<&[NodeId], TrackerError> {
         let i = node.index();
+        // After a cancellation no dependent waits: there is nothing to make ready.
         let dependents = match self.graph.dependents.offsets().get(i + 1) {
-            Some(_) => self.graph.dependents.neighbours(i),
-            None => &[],
+            Some(_) if !self.cancelled => self.graph.dependents.neighbours(i),
+            _ => &[],
         };
         if self.ready_buffer.len() < dependents.len() {
             self.ready_buffer.resize(dependents.len(), NodeId::new(0));
@@ -293,8 +309,8 @@ impl ReadyTracker {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn fail(&mut self, node: NodeId) -> Result<&[NodeId], TrackerError> {
-        self.skipped.clear();
-        let (dependents, skipped) = (&self.graph.dependents, &mut self.skipped);
+        self.ended.clear();
+        let (dependents, skipped) = (&self.graph.dependents, &mut self.ended);
         let Some(from) =
             with_words!(&mut self.words, w => words::fail(w, node.index(), dependents, skipped))
         else {
@@ -302,8 +318,42 @@ impl ReadyTracker {
         };
         self.counts.failed += 1;
         self.counts.failed_ready += usize::from(from == NodeState::Ready);
-        self.counts.skipped += self.skipped.len();
-        Ok(&self.skipped)
+        self.counts.skipped += self.ended.len();
+        Ok(&self.ended)
+    }
+
+    /// Ends the run early: every node that has not started (waiting or ready) becomes
+    /// [`NodeState::Cancelled`]. Returns them, in index order, as a slice of an internal buffer.
+    ///
+    /// Running nodes are left alone: they may still [`complete`](Self::complete) (which then
+    /// makes nothing ready) or [`fail`](Self::fail) (which then skips nothing); once they have
+    /// ended, the run [is finished](Self::is_finished). Calling it again cancels nothing more.
+    /// [`reset`](Self::reset) starts a fresh run.
+    ///
+    /// ```
+    /// use baton_dag::{Dag, NodeId, NodeState, ReadyTracker};
+    ///
+    /// // 0 → 2, 1 → 3
+    /// let dag = Dag::from_edges(4, &[(0, 2), (1, 3)])?;
+    /// let mut tracker = ReadyTracker::new(&dag);
+    /// tracker.start(NodeId::new(0))?;
+    /// // Shutting down: node 1 (ready) and nodes 2 and 3 (waiting) will not run.
+    /// assert_eq!(tracker.cancel_pending(), [NodeId::new(1), NodeId::new(2), NodeId::new(3)]);
+    /// assert!(!tracker.is_finished()); // node 0 still runs
+    /// assert_eq!(tracker.complete(NodeId::new(0))?, []); // node 2 stays cancelled
+    /// assert!(tracker.is_finished());
+    /// assert_eq!(tracker.state(NodeId::new(2)), Some(NodeState::Cancelled));
+    /// let progress = tracker.progress();
+    /// assert_eq!((progress.done, progress.cancelled, progress.skipped), (1, 3, 0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn cancel_pending(&mut self) -> &[NodeId] {
+        self.ended.clear();
+        let ready = with_words!(&mut self.words, w => words::cancel_pending(w, &mut self.ended));
+        self.cancelled = true;
+        self.counts.cancelled += self.ended.len();
+        self.counts.cancelled_ready += ready;
+        &self.ended
     }
 
     /// The error for `action` on `node`, which its state does not allow.
@@ -436,6 +486,74 @@ mod tests {
         let mut t = tracker(2, &[(0, 1), (0, 1)]);
         t.start(A).expect("ready");
         assert_eq!(t.complete(A).expect("running"), [B]);
+    }
+
+    #[test]
+    fn cancelling_ends_every_node_not_started_and_running_ones_still_end() {
+        // 0 → 2, 1 ready, 3 → 4
+        let mut t = tracker(5, &[(0, 2), (3, 4)]);
+        const D: NodeId = NodeId::new(3);
+        const E: NodeId = NodeId::new(4);
+        t.start(A).expect("ready");
+        t.start(D).expect("ready");
+        assert_eq!(t.cancel_pending(), [B, C, E]);
+        let p = t.progress();
+        assert_eq!(
+            (p.waiting, p.ready, p.running, p.cancelled, p.ended()),
+            (0, 0, 2, 3, 3)
+        );
+        assert!(!t.is_finished());
+        assert_eq!(
+            t.start(B),
+            Err(TrackerError::AlreadyEnded {
+                node: B,
+                action: Action::Start,
+                state: NodeState::Cancelled
+            })
+        );
+        assert_eq!(
+            t.fail(C),
+            Err(TrackerError::AlreadyEnded {
+                node: C,
+                action: Action::Fail,
+                state: NodeState::Cancelled
+            })
+        );
+        // Completing makes nothing ready, failing skips nothing: the dependents are cancelled.
+        assert_eq!(t.complete(A).expect("running"), []);
+        assert_eq!(t.fail(D).expect("running"), []);
+        assert_eq!(t.state(C), Some(NodeState::Cancelled));
+        assert_eq!(t.state(E), Some(NodeState::Cancelled));
+        assert!(t.is_finished());
+        let p = t.progress();
+        assert_eq!((p.done, p.failed, p.skipped, p.cancelled), (1, 1, 0, 3));
+        assert_eq!(t.cancel_pending(), []);
+        assert_eq!(t.progress(), p);
+        assert!(NodeState::Cancelled.is_terminal());
+        assert_eq!(NodeState::Cancelled.to_string(), "cancelled");
+
+        // A fresh run after a reset frees dependents again.
+        t.reset();
+        assert_eq!(t.progress().cancelled, 0);
+        t.start(A).expect("ready");
+        assert_eq!(t.complete(A).expect("running"), [C]);
+    }
+
+    #[test]
+    fn cancelling_after_a_failure_keeps_skipped_nodes_skipped() {
+        // 0 → 1 → 2, 0 → 3 ← 4 (4 still running at the cancellation)
+        let mut t = tracker(5, &[(0, 1), (1, 2), (0, 3), (4, 3)]);
+        t.start(NodeId::new(4)).expect("ready");
+        assert_eq!(t.fail(A).expect("ready"), [B, NodeId::new(3), C]);
+        assert_eq!(t.cancel_pending(), []);
+        assert_eq!(t.complete(NodeId::new(4)).expect("running"), []);
+        assert_eq!(t.state(NodeId::new(3)), Some(NodeState::Skipped));
+        let p = t.progress();
+        assert_eq!(
+            (p.done, p.failed, p.skipped, p.cancelled, p.remaining()),
+            (1, 1, 3, 0, 0)
+        );
+        assert!(t.is_finished());
     }
 
     #[test]

@@ -5,7 +5,9 @@ use std::fmt;
 /// Where a node is in one execution of a graph.
 ///
 /// `Waiting → Ready → Running → Done | Failed`, or `Waiting → Skipped` when a dependency failed
-/// (a ready node may also fail without running, for a task that could not be launched).
+/// (a ready node may also fail without running, for a task that could not be launched), or
+/// `Waiting | Ready → Cancelled` when the run is cut short by
+/// [`ReadyTracker::cancel_pending`](super::ReadyTracker::cancel_pending).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
@@ -24,13 +26,18 @@ pub enum NodeState {
     Failed,
     /// Will not run because a dependency failed, directly or not (terminal).
     Skipped,
+    /// Will not run because the run was cancelled before it started (terminal).
+    Cancelled,
 }
 
 impl NodeState {
-    /// Whether the node has ended: done, failed or skipped.
+    /// Whether the node has ended: done, failed, skipped or cancelled.
     #[must_use]
     pub const fn is_terminal(self) -> bool {
-        matches!(self, Self::Done | Self::Failed | Self::Skipped)
+        matches!(
+            self,
+            Self::Done | Self::Failed | Self::Skipped | Self::Cancelled
+        )
     }
 }
 
@@ -43,6 +50,7 @@ impl fmt::Display for NodeState {
             Self::Done => "done",
             Self::Failed => "failed",
             Self::Skipped => "skipped",
+            Self::Cancelled => "cancelled",
         })
     }
 }
@@ -66,6 +74,9 @@ pub struct Progress {
     pub failed: usize,
     /// Skipped because a dependency failed.
     pub skipped: usize,
+    /// Cancelled before starting, by
+    /// [`ReadyTracker::cancel_pending`](super::ReadyTracker::cancel_pending).
+    pub cancelled: usize,
 }
 
 impl Progress {
@@ -75,10 +86,10 @@ impl Progress {
         self.waiting + self.ready + self.running
     }
 
-    /// Nodes that ended: done, failed or skipped.
+    /// Nodes that ended: done, failed, skipped or cancelled.
     #[must_use]
     pub const fn ended(&self) -> usize {
-        self.done + self.failed + self.skipped
+        self.done + self.failed + self.skipped + self.cancelled
     }
 
     /// Whether every node ended.

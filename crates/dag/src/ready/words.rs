@@ -11,6 +11,12 @@
 //!   whether a dependent was skipped: only a waiting count can reach `READY`;
 //! - `FAILED`, `DONE`, `RUNNING`: the top three values. A dependent of a node being completed or
 //!   failed is never in these states (that node had not completed).
+//! - `CANCELLED` (`HALF - 1`, above every waiting count): ended by
+//!   [`cancel_pending`](super::ReadyTracker::cancel_pending), from waiting or ready. A cancelled
+//!   word has no count: after a cancellation no node waits or is ready, so there is nothing left
+//!   to make ready, and the tracker stops decrementing dependents' words when a still-running
+//!   node completes (its dependents are all skipped or cancelled by then). The hot loop thus
+//!   stays as it is; only `complete`'s choice of the dependents to visit looks at the flag.
 //!
 //! A width can count up to `HALF - 4` dependencies (so that `HALF + k` stays below `FAILED`):
 //! 124 for `u8`, which covers most graphs and keeps a million nodes in 1 MB of cache.
@@ -24,6 +30,7 @@ use super::NodeState;
 /// An unsigned integer used as a state word.
 pub(super) trait Word: Copy + Ord {
     const READY: Self;
+    const CANCELLED: Self;
     const SKIPPED: Self;
     const FAILED: Self;
     const DONE: Self;
@@ -43,6 +50,7 @@ macro_rules! impl_word {
     ($($t:ty),*) => {$(
         impl Word for $t {
             const READY: Self = 0;
+            const CANCELLED: Self = Self::SKIPPED - 1;
             const SKIPPED: Self = 1 << (<$t>::BITS - 1);
             const FAILED: Self = <$t>::MAX - 2;
             const DONE: Self = <$t>::MAX - 1;
@@ -75,8 +83,10 @@ impl_word!(u8, u16, u32);
 pub(super) fn decode<W: Word>(word: W) -> NodeState {
     if word == W::READY {
         NodeState::Ready
-    } else if word < W::SKIPPED {
+    } else if word < W::CANCELLED {
         NodeState::Waiting
+    } else if word == W::CANCELLED {
+        NodeState::Cancelled
     } else if word == W::RUNNING {
         NodeState::Running
     } else if word == W::DONE {
@@ -207,7 +217,7 @@ pub(super) fn fail<W: Word>(
         for &next in dependents.neighbours(current) {
             let word = &mut words[next.index()];
             // Waiting (a dependent of a node that did not complete is never ready).
-            if *word < W::SKIPPED {
+            if *word < W::CANCELLED {
                 word.skip();
                 skipped.push(next);
             }
@@ -223,6 +233,20 @@ pub(super) fn fail<W: Word>(
     Some(from)
 }
 
+/// Every waiting or ready node → `CANCELLED`, pushed to `cancelled` in index order. Returns how
+/// many of them were ready.
+pub(super) fn cancel_pending<W: Word>(words: &mut [W], cancelled: &mut Vec<NodeId>) -> usize {
+    let mut ready = 0;
+    for (i, word) in words.iter_mut().enumerate() {
+        if *word < W::CANCELLED {
+            ready += usize::from(*word == W::READY);
+            *word = W::CANCELLED;
+            cancelled.push(NodeId::new(i as u32));
+        }
+    }
+    ready
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,6 +258,8 @@ mod tests {
         assert_eq!(decode(W::RUNNING), NodeState::Running);
         assert_eq!(decode(W::DONE), NodeState::Done);
         assert_eq!(decode(W::FAILED), NodeState::Failed);
+        assert_eq!(decode(W::CANCELLED), NodeState::Cancelled);
+        assert!(W::from_count(W::MAX_PENDING) < W::CANCELLED);
         // Skipped with the most dependencies still pending, then all of them completing.
         let mut word = W::from_count(W::MAX_PENDING);
         word.skip();

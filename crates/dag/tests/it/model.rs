@@ -1,6 +1,7 @@
 //! Model-based tests of the `ReadyTracker`: random operation sequences applied both to the tracker
 //! and to a simple reference model (states in a `Vec`, readiness recomputed from scratch), compared
-//! after every step; and random complete runs with failures, checked for their end state.
+//! after every step; and random complete runs with failures and cancellation, checked for their
+//! end state.
 
 use std::collections::BTreeSet;
 
@@ -15,6 +16,7 @@ enum Op {
     Start(u32),
     Complete(u32),
     Fail(u32),
+    CancelPending,
     Reset,
 }
 
@@ -32,6 +34,7 @@ enum Step {
     Start(Pick),
     Complete(Pick),
     Fail(Pick),
+    CancelPending,
     Reset,
 }
 
@@ -44,6 +47,7 @@ fn steps(max_node: u32) -> impl Strategy<Value = Vec<Step>> {
         10 => pick.clone().prop_map(Step::Start),
         10 => pick.clone().prop_map(Step::Complete),
         3 => pick.prop_map(Step::Fail),
+        1 => Just(Step::CancelPending),
         1 => Just(Step::Reset),
     ];
     prop::collection::vec(step, 0..150)
@@ -87,6 +91,7 @@ impl Model {
             Step::Fail(pick) => Op::Fail(node(pick, &|s| {
                 matches!(s, NodeState::Ready | NodeState::Running)
             })),
+            Step::CancelPending => Op::CancelPending,
             Step::Reset => Op::Reset,
         }
     }
@@ -187,6 +192,17 @@ impl Model {
                 }
                 Outcome::Changed(skipped)
             }
+            Op::CancelPending => {
+                // Every node not started ends; running nodes are left alone.
+                let mut cancelled = BTreeSet::new();
+                for (v, state) in self.state.iter_mut().enumerate() {
+                    if matches!(state, NodeState::Waiting | NodeState::Ready) {
+                        *state = NodeState::Cancelled;
+                        cancelled.insert(v);
+                    }
+                }
+                Outcome::Changed(cancelled)
+            }
         }
     }
 }
@@ -214,6 +230,11 @@ fn apply(tracker: &mut ReadyTracker, op: Op) -> Outcome {
             .map(|()| Outcome::Changed(BTreeSet::new())),
         Op::Complete(v) => tracker.complete(NodeId::new(v)).map(changed),
         Op::Fail(v) => tracker.fail(NodeId::new(v)).map(changed),
+        Op::CancelPending => {
+            let cancelled = tracker.cancel_pending();
+            assert!(cancelled.is_sorted(), "cancelled in index order");
+            Ok(changed(cancelled))
+        }
     };
     result.unwrap_or_else(|e| Outcome::Refused(kind(&e)))
 }
@@ -221,9 +242,10 @@ fn apply(tracker: &mut ReadyTracker, op: Op) -> Outcome {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1000))]
 
-    /// After every operation, the tracker agrees with the model on the outcome (nodes changed, or
-    /// the kind of error), on every node's state and on the progress counts; no node is ever
-    /// ready, running or done before all its dependencies are done.
+    /// After every operation (start, complete, fail, cancel the pending nodes, reset), the tracker
+    /// agrees with the model on the outcome (nodes changed, or the kind of error), on every node's
+    /// state and on the progress counts; no node is ever ready, running or done before all its
+    /// dependencies are done.
     #[test]
     fn tracker_matches_the_model(g in graphs::dag(25), steps in steps(25)) {
         let dag = Dag::from_edges(g.n, &g.edges).expect("a random DAG is valid");
@@ -234,7 +256,7 @@ proptest! {
             let expected = model.apply(op);
             let got = apply(&mut tracker, op);
             prop_assert_eq!(&got, &expected, "after {:?}", op);
-            let mut counts = [0usize; 6];
+            let mut counts = [0usize; 7];
             for v in 0..g.n {
                 let state = tracker.state(NodeId::new(v as u32));
                 prop_assert_eq!(state, Some(model.state[v]), "node {} after {:?}", v, op);
@@ -246,7 +268,7 @@ proptest! {
             prop_assert_eq!(tracker.state(NodeId::new(g.n as u32)), None);
             let p = tracker.progress();
             prop_assert_eq!(
-                [p.waiting, p.ready, p.running, p.done, p.failed, p.skipped],
+                [p.waiting, p.ready, p.running, p.done, p.failed, p.skipped, p.cancelled],
                 counts
             );
             prop_assert_eq!(p.total, g.n);
@@ -258,13 +280,16 @@ proptest! {
         }
     }
 
-    /// A whole run in a random valid order, failing some nodes: every node ends exactly once, as
-    /// done, failed or skipped; the skipped nodes are exactly the descendants of failed nodes that
-    /// did not run; nothing became ready before its dependencies were done.
+    /// A whole run in a random valid order, failing some nodes, and maybe cancelled part way
+    /// (with some nodes still running, which then end): every node ends exactly once, as done,
+    /// failed, skipped or cancelled; the skipped nodes are exactly the descendants of failed
+    /// nodes that did not run; the cancelled ones are exactly those not started nor skipped at
+    /// the cancellation; nothing became ready before its dependencies were done.
     #[test]
     fn random_runs_end_every_node_exactly_once(
         g in graphs::dag(40),
         choices in prop::collection::vec((any::<prop::sample::Index>(), 0..10u8), 0..100),
+        cancel_at in prop::option::of(0..60usize),
     ) {
         let dag = Dag::from_edges(g.n, &g.edges).expect("a random DAG is valid");
         let deps = g.dependencies();
@@ -274,8 +299,38 @@ proptest! {
         let mut done = vec![false; g.n];
         let mut failed = BTreeSet::new();
         let mut skipped = BTreeSet::new();
+        let mut cancelled = BTreeSet::new();
         let mut step = 0;
         while !ready.is_empty() {
+            if cancel_at == Some(step) {
+                // Start the ready nodes, cancel the rest, then let the running ones end.
+                let running = std::mem::take(&mut ready);
+                for &node in &running {
+                    tracker.start(node).expect("ready");
+                }
+                let not_started: BTreeSet<usize> = (0..g.n)
+                    .filter(|&v| {
+                        ended[v] == 0
+                            && !skipped.contains(&v)
+                            && !running.contains(&NodeId::new(v as u32))
+                    })
+                    .collect();
+                cancelled.extend(tracker.cancel_pending().iter().map(|n| n.index()));
+                prop_assert_eq!(&cancelled, &not_started);
+                prop_assert_eq!(tracker.progress().running, running.len());
+                for (k, node) in running.into_iter().enumerate() {
+                    let v = node.index();
+                    if k % 3 == 2 {
+                        prop_assert_eq!(tracker.fail(node).expect("running"), &[] as &[NodeId]);
+                        failed.insert(v);
+                    } else {
+                        prop_assert_eq!(tracker.complete(node).expect("running"), &[] as &[NodeId]);
+                        done[v] = true;
+                    }
+                    ended[v] += 1;
+                }
+                break;
+            }
             let (pick, roll) = match choices.get(step % choices.len().max(1)) {
                 Some((index, roll)) => (index.index(ready.len()), *roll),
                 None => (0, 9),
@@ -300,17 +355,26 @@ proptest! {
             }
             ended[v] += 1;
         }
-        for &v in &skipped {
+        for &v in skipped.iter().chain(&cancelled) {
             ended[v] += 1;
         }
         prop_assert!(ended.iter().all(|&e| e == 1), "every node ends exactly once: {:?}", ended);
         prop_assert!(tracker.is_finished());
         let p = tracker.progress();
-        prop_assert_eq!((p.done, p.failed, p.skipped), (done.iter().filter(|&&d| d).count(), failed.len(), skipped.len()));
-        // Skipped = the descendants of failed nodes that neither ran nor failed.
+        prop_assert_eq!(
+            (p.done, p.failed, p.skipped, p.cancelled),
+            (done.iter().filter(|&&d| d).count(), failed.len(), skipped.len(), cancelled.len())
+        );
+        // Skipped = the descendants of failed nodes that neither ran nor failed nor were cancelled
+        // (nothing is skipped after the cancellation: every descendant had ended by then).
         let reach = crate::reference::reachability(&g);
         let expected: BTreeSet<usize> = (0..g.n)
-            .filter(|&w| !done[w] && !failed.contains(&w) && failed.iter().any(|&f| reach[f][w]))
+            .filter(|&w| {
+                !done[w]
+                    && !failed.contains(&w)
+                    && !cancelled.contains(&w)
+                    && failed.iter().any(|&f| reach[f][w])
+            })
             .collect();
         prop_assert_eq!(skipped, expected);
     }
@@ -360,4 +424,25 @@ fn wide_fan_in_uses_wider_state_words() {
         }
     }
     assert_eq!(tracker.state(hub), Some(NodeState::Ready));
+}
+
+#[test]
+fn cancelling_with_wide_state_words() {
+    // 300 roots feeding one node (two-byte words); half the roots run, then the run is cancelled.
+    let edges: Vec<(u32, u32)> = (0..300).map(|u| (u, 300)).collect();
+    let dag = Dag::from_edges(301, &edges).expect("valid");
+    let mut tracker = ReadyTracker::new(&dag);
+    for u in 0..150 {
+        tracker.start(NodeId::new(u)).expect("ready");
+    }
+    let cancelled = tracker.cancel_pending().to_vec();
+    let expected: Vec<NodeId> = (150..=300).map(NodeId::new).collect();
+    assert_eq!(cancelled, expected);
+    for u in 0..150 {
+        assert_eq!(tracker.complete(NodeId::new(u)).expect("running"), []);
+    }
+    assert_eq!(tracker.state(NodeId::new(300)), Some(NodeState::Cancelled));
+    assert!(tracker.is_finished());
+    let p = tracker.progress();
+    assert_eq!((p.done, p.cancelled, p.ended()), (150, 151, 301));
 }

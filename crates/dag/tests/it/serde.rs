@@ -17,6 +17,7 @@ fn validation_errors_round_trip_through_json() {
         "{json}"
     );
     assert!(json.contains("\"problem\":\"cycle\""), "{json}");
+    assert!(json.contains("\"dependency_index\":1"), "{json}");
     let back: ValidationErrors<String> = serde_json::from_str(&json).expect("deserializes");
     assert_eq!(back, errors);
     assert!(matches!(back.problems()[1], Problem::Cycle { .. }));
@@ -30,6 +31,10 @@ fn ids_states_progress_and_paths_round_trip() {
     assert_eq!(
         serde_json::to_string(&NodeState::Skipped).expect("ok"),
         "\"skipped\""
+    );
+    assert_eq!(
+        serde_json::to_string(&NodeState::Cancelled).expect("ok"),
+        "\"cancelled\""
     );
 
     let dag = Dag::from_edges(2, &[(0, 1)]).expect("valid");

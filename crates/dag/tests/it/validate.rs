@@ -122,11 +122,13 @@ fn every_kind_of_problem_is_reported_together_with_positions() {
             Problem::UnknownDependency {
                 node: "deploy",
                 position: 1,
-                dependency: "biuld"
+                dependency: "biuld",
+                dependency_index: 1
             },
             Problem::SelfDependency {
                 node: "test",
-                position: 2
+                position: 2,
+                dependency_index: 0
             },
             Problem::DuplicateId {
                 id: "fetch",
@@ -136,7 +138,8 @@ fn every_kind_of_problem_is_reported_together_with_positions() {
             Problem::UnknownDependency {
                 node: "fetch",
                 position: 5,
-                dependency: "nowhere"
+                dependency: "nowhere",
+                dependency_index: 0
             },
             Problem::Cycle {
                 nodes: vec!["compile", "link"],
@@ -170,7 +173,8 @@ fn index_problems_name_edges_and_nodes() {
             },
             Problem::SelfDependency {
                 node: 2,
-                position: 2
+                position: 2,
+                dependency_index: 2
             },
             Problem::Cycle {
                 nodes: vec![0, 1],
@@ -192,4 +196,36 @@ fn errors_are_std_errors() {
         node: baton_dag::NodeId::new(0),
     };
     assert_error(&tracker_error);
+}
+
+#[test]
+fn dependency_problems_point_at_the_entry_in_the_list() {
+    let needs = ["fetch", "nope", "build", "fetch", "gone"];
+    let errors = DagBuilder::new()
+        .node("fetch", [])
+        .node("build", needs)
+        .build()
+        .expect_err("invalid");
+    let entries: Vec<(usize, usize, &str)> = errors
+        .problems()
+        .iter()
+        .map(|problem| match problem {
+            Problem::UnknownDependency {
+                position,
+                dependency_index,
+                dependency,
+                ..
+            } => (*position, *dependency_index, *dependency),
+            Problem::SelfDependency {
+                position,
+                dependency_index,
+                node,
+            } => (*position, *dependency_index, *node),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(entries, [(1, 1, "nope"), (1, 2, "build"), (1, 4, "gone")]);
+    for (_, index, id) in entries {
+        assert_eq!(needs[index], id);
+    }
 }
