@@ -27,9 +27,34 @@ const STALE: u32 = 1 << 16;
 /// instead of `1,000 × (attempts − 1)`.
 ///
 /// Thread-safe and lock-free: each operation is a clock read, a few relaxed atomic loads and one
-/// compare-and-swap. Time comes from tokio's clock (`tokio::time::Instant`), so tests can pause and
-/// advance it. Under contention a withdrawal may overshoot the budget by at most one retry per
-/// concurrently withdrawing thread. Share it with `&` or an `Arc`.
+/// or two compare-and-swaps. Time comes from tokio's clock (`tokio::time::Instant`), so tests can
+/// pause and advance it. Racing withdrawals never take more than the budget holds (a race may
+/// refuse a retry instead). Share one budget between spawned tasks with an `Arc`; a [`Policy`] is
+/// `Copy`, so each task can own its copy:
+///
+/// ```
+/// use std::{sync::Arc, time::Duration};
+/// use baton_retry::{retry, Policy, RetryBudget};
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let budget = Arc::new(RetryBudget::builder().ratio(0.2).build()?);
+/// let policy = Policy::fixed(Duration::from_millis(100)).attempts(3).build()?;
+/// let task = tokio::spawn({
+///     let budget = Arc::clone(&budget);
+///     async move {
+///         retry(&policy, || async { Ok::<_, std::io::Error>(42) })
+///             .budget(&budget)
+///             .run()
+///             .await
+///     }
+/// });
+/// assert_eq!(task.await?.map(|s| s.value)?, 42);
+/// # Ok(())
+/// # }
+/// ```
+///
+/// [`Policy`]: crate::Policy
 ///
 /// ```
 /// use std::time::Duration;
