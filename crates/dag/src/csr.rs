@@ -307,15 +307,7 @@ mod tests {
     /// pseudo-random graphs with repeated edges.
     #[test]
     fn blocks_do_not_change_the_result() {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move |bound: u32| {
-            // SplitMix64.
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            ((z ^ (z >> 31)) % u64::from(bound)) as u32
-        };
+        let mut next = crate::test_support::splitmix(0x9E37_79B9_7F4A_7C15u64);
         for (n, m) in [(1, 0), (3, 10), (17, 40), (100, 500), (1000, 3000)] {
             let edges: Vec<(u32, u32)> = (0..m).map(|_| (next(n), next(n))).collect();
             let one_block = group_packed(n as usize, 31, &edges, Some(false));

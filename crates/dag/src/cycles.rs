@@ -162,18 +162,7 @@ mod tests {
     use crate::csr;
 
     fn cycles(n: u32, edges: &[(u32, u32)]) -> Vec<Vec<u32>> {
-        let mut in_degree = vec![0; n as usize];
-        for &(_, v) in edges {
-            in_degree[v as usize] += 1;
-        }
-        let sizes = vec![edges.len() as u32, 0];
-        let forward = csr::group_by_source(
-            n as usize,
-            31,
-            sizes,
-            &mut Vec::new(),
-            edges.iter().copied(),
-        );
+        let (forward, in_degree) = crate::test_support::forward(n, edges);
         let backward = csr::transpose(&forward, &in_degree);
         // Treat every node as unfreed: the search must still only report real components.
         super::find(&forward, &backward, &vec![true; n as usize])

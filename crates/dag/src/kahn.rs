@@ -157,21 +157,12 @@ pub(crate) fn kahn_with<C: Count>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::csr;
 
     /// Sweeping a bitset gives exactly the same layers as sorting, on pseudo-random DAGs (and
     /// the same remaining counts on graphs with cycles).
     #[test]
     fn swept_generations_match_sorted() {
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move |bound: u32| {
-            // SplitMix64.
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            ((z ^ (z >> 31)) % u64::from(bound)) as u32
-        };
+        let mut next = crate::test_support::splitmix(0x2545_F491_4F6C_DD1Du64);
         for (n, m, back_edges) in [(50, 200, 0), (400, 3000, 0), (2000, 6000, 0), (300, 900, 2)] {
             let mut edges: Vec<(u32, u32)> = (0..m)
                 .map(|_| {
@@ -184,18 +175,7 @@ mod tests {
                 let (a, b) = (next(n), next(n));
                 edges.push((a.max(b), a.min(b)));
             }
-            let mut in_degree = vec![0; n as usize];
-            for &(_, v) in &edges {
-                in_degree[v as usize] += 1;
-            }
-            let sizes = vec![edges.len() as u32, 0];
-            let forward = csr::group_by_source(
-                n as usize,
-                31,
-                sizes,
-                &mut Vec::new(),
-                edges.iter().copied(),
-            );
+            let (forward, in_degree) = crate::test_support::forward(n, &edges);
             // Ratio 0: always sort.
             let direct = layered_kahn(&forward, &in_degree, 0);
             if back_edges == 0 {

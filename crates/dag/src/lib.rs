@@ -83,6 +83,8 @@ mod graph;
 mod id;
 mod kahn;
 mod ready;
+#[cfg(test)]
+mod test_support;
 
 pub use builder::DagBuilder;
 pub use dag::{CriticalPath, Dag, Generations};
