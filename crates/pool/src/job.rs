@@ -194,15 +194,30 @@ impl Job {
         E: Send + 'static,
     {
         let id = JobId::next();
-        let shared = Arc::new(Shared::new(id));
-        let job = Self::from_parts(
-            id,
-            JobOptions::new(),
-            0,
-            Box::pin(run_with_handle(fut, shared.clone())),
-            Some(shared.clone()),
-        );
-        (job, JobHandle::new(shared))
+        Self::with_handle(id, Arc::new(Shared::new(id)), JobOptions::new(), 0, fut)
+    }
+
+    /// A job running `fut` that reports to `shared`, and the handle that reads it: what
+    /// [`Job::new`] and the pool's submit paths build. The caller makes `shared`, so a pool can
+    /// allocate it before it takes a worker's queue lock.
+    pub(crate) fn with_handle<F, T, E>(
+        id: JobId,
+        shared: Arc<Shared<T, E>>,
+        options: JobOptions,
+        enqueued: u64,
+        fut: F,
+    ) -> (Self, JobHandle<T, E>)
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        let run = Box::pin(run_with_handle(fut, Arc::clone(&shared)));
+        let handle = JobHandle::new(Arc::clone(&shared));
+        (
+            Self::from_parts(id, options, enqueued, run, Some(shared)),
+            handle,
+        )
     }
 
     /// A job running `fut` whose outcome is only counted (the fast path: no outcome channel).

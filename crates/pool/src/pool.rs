@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 use crate::config::PoolBuilder;
 use crate::error::SubmitError;
-use crate::handle::{JobHandle, Shared, run_with_handle};
+use crate::handle::{JobHandle, Shared};
 use crate::inner::Core;
 use crate::job::{Job, JobId, JobOptions, run_blocking, run_detached};
 use crate::shutdown::ShutdownReport;
@@ -114,9 +114,7 @@ impl Pool {
         let id = JobId::next();
         let shared = Arc::new(Shared::new(id));
         self.core().dispatch(fut, move |fut, now| {
-            let run = Box::pin(run_with_handle(fut, shared.clone()));
-            let handle = JobHandle::new(shared.clone());
-            (Job::from_parts(id, options, now, run, Some(shared)), handle)
+            Job::with_handle(id, shared, options, now, fut)
         })
     }
 
@@ -173,12 +171,7 @@ impl Pool {
         let id = JobId::next();
         let shared = Arc::new(Shared::new(id));
         self.core().dispatch(f, move |f, now| {
-            let run = Box::pin(run_with_handle(run_blocking(f), shared.clone()));
-            let handle = JobHandle::new(shared.clone());
-            (
-                Job::from_parts(id, JobOptions::new(), now, run, Some(shared)),
-                handle,
-            )
+            Job::with_handle(id, shared, JobOptions::new(), now, run_blocking(f))
         })
     }
 
