@@ -32,6 +32,16 @@ fn runtime() -> Runtime {
         .expect("a tokio runtime")
 }
 
+/// Baton's pool with two workers, min = max, built on `rt`.
+fn two_workers(rt: &Runtime) -> Pool {
+    rt.block_on(async {
+        Pool::builder()
+            .workers(2)
+            .build()
+            .expect("a valid pool configuration")
+    })
+}
+
 type BoxedJob = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// The hand-written baseline: two worker tasks sharing one receiver.
@@ -81,12 +91,7 @@ impl MpscPool {
 
 fn noop_1m(c: &mut Criterion) {
     let rt = runtime();
-    let pool = rt.block_on(async {
-        Pool::builder()
-            .workers(2)
-            .build()
-            .expect("a valid pool configuration")
-    });
+    let pool = two_workers(&rt);
     let mpsc_pool = MpscPool::new(&rt, 2);
 
     let mut group = c.benchmark_group("pool/noop_1m");
@@ -122,12 +127,7 @@ fn noop_1m(c: &mut Criterion) {
 
 fn noop_handles_100k(c: &mut Criterion) {
     let rt = runtime();
-    let pool = rt.block_on(async {
-        Pool::builder()
-            .workers(2)
-            .build()
-            .expect("a valid pool configuration")
-    });
+    let pool = two_workers(&rt);
 
     let mut group = c.benchmark_group("pool/noop_handles_100k");
     group.throughput(Throughput::Elements(HANDLE_JOBS as u64));

@@ -33,6 +33,18 @@ fn priorities(n: usize, seed: u64) -> Vec<Priority> {
 
 const PUSH_POP_N: usize = 1_000_000;
 
+/// Pushes one task per priority with the sync API, then pops them all; returns their sum.
+fn push_pop_all(queue: &PriorityQueue<u64>, prios: &[Priority]) -> u64 {
+    for (i, &p) in prios.iter().enumerate() {
+        queue.try_push(i as u64, p).expect("unbounded and open");
+    }
+    let mut sum = 0u64;
+    while let Ok(task) = queue.try_pop() {
+        sum = sum.wrapping_add(task.item);
+    }
+    sum
+}
+
 fn push_pop(c: &mut Criterion) {
     let prios = priorities(PUSH_POP_N, 42);
     let mut group = c.benchmark_group("queue/push_pop_1m_5_levels");
@@ -44,17 +56,7 @@ fn push_pop(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(4));
 
     group.bench_function("baton", |b| {
-        b.iter(|| {
-            let queue = PriorityQueue::new();
-            for (i, &p) in prios.iter().enumerate() {
-                queue.try_push(i as u64, p).expect("unbounded and open");
-            }
-            let mut sum = 0u64;
-            while let Ok(task) = queue.try_pop() {
-                sum = sum.wrapping_add(task.item);
-            }
-            black_box(sum)
-        })
+        b.iter(|| black_box(push_pop_all(&PriorityQueue::new(), &prios)))
     });
 
     // The same with wait-time tracking: two clock reads per task.
@@ -64,14 +66,7 @@ fn push_pop(c: &mut Criterion) {
                 .track_wait_times(true)
                 .build()
                 .expect("valid configuration");
-            for (i, &p) in prios.iter().enumerate() {
-                queue.try_push(i as u64, p).expect("unbounded and open");
-            }
-            let mut sum = 0u64;
-            while let Ok(task) = queue.try_pop() {
-                sum = sum.wrapping_add(task.item);
-            }
-            black_box(sum)
+            black_box(push_pop_all(&queue, &prios))
         })
     });
 
