@@ -217,10 +217,9 @@ impl<K: Hash + Eq + Clone> DagBuilder<K> {
             dependencies,
         } = self;
         if ids.len() > MAX_NODES {
-            return Err(ValidationErrors::from_problems(vec![Problem::TooManyNodes {
+            return Err(ValidationErrors::single(Problem::TooManyNodes {
                 count: ids.len(),
-            }])
-            .expect("one problem"));
+            }));
         }
         let mut problems = Vec::new();
         // Number the first declaration of each id; later ones are duplicates.

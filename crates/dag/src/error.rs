@@ -175,6 +175,13 @@ impl<K> ValidationErrors<K> {
         (!problems.is_empty()).then_some(Self { problems })
     }
 
+    /// The errors of a graph with exactly one problem.
+    pub(crate) fn single(problem: Problem<K>) -> Self {
+        Self {
+            problems: vec![problem],
+        }
+    }
+
     /// The problems, in the order described on the type.
     #[must_use]
     pub fn problems(&self) -> &[Problem<K>] {

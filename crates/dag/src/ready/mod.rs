@@ -92,8 +92,6 @@ pub struct ReadyTracker {
     ready_buffer: Vec<NodeId>,
     /// The nodes ended by the last `fail` (skipped) or `cancel_pending` (cancelled).
     ended: Vec<NodeId>,
-    /// Whether `cancel_pending` ran: then nothing waits, and `complete` visits no dependents.
-    cancelled: bool,
     /// Transition counters, from which [`progress`](Self::progress) derives the count of every
     /// state. Each operation only ever adds to one or two of them: no counter is read back on
     /// the hot path.
@@ -129,7 +127,6 @@ impl ReadyTracker {
             graph,
             ready_buffer: Vec::new(),
             ended: Vec::new(),
-            cancelled: false,
         }
     }
 
@@ -149,7 +146,6 @@ impl ReadyTracker {
     pub fn reset(&mut self) {
         self.words.reset(&self.graph.in_degree);
         self.ended.clear();
-        self.cancelled = false;
         self.counts = Counts::fresh(&self.graph);
     }
 
@@ -269,10 +265,12 @@ impl ReadyTracker {
     #[inline]
     pub fn complete(&mut self, node: NodeId) -> Result<&[NodeId], TrackerError> {
         let i = node.index();
-        // After a cancellation no dependent waits: there is nothing to make ready.
-        let dependents = match self.graph.dependents.offsets().get(i + 1) {
-            Some(_) if !self.cancelled => self.graph.dependents.neighbours(i),
-            _ => &[],
+        // Once nodes were cancelled no dependent waits: there is nothing to make ready. (A
+        // cancellation that ended no node left every word as it was, so counting is enough.)
+        let dependents = if self.counts.cancelled == 0 && i < self.graph.node_count() {
+            self.graph.dependents.neighbours(i)
+        } else {
+            &[]
         };
         if self.ready_buffer.len() < dependents.len() {
             self.ready_buffer.resize(dependents.len(), NodeId::new(0));
@@ -350,7 +348,6 @@ impl ReadyTracker {
     pub fn cancel_pending(&mut self) -> &[NodeId] {
         self.ended.clear();
         let ready = with_words!(&mut self.words, w => words::cancel_pending(w, &mut self.ended));
-        self.cancelled = true;
         self.counts.cancelled += self.ended.len();
         self.counts.cancelled_ready += ready;
         &self.ended
