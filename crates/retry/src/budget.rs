@@ -175,8 +175,7 @@ impl RetryBudget {
     /// The current bucket number. Wraps after `2³²` buckets (13 years with the shortest `ttl`).
     fn epoch(&self) -> u32 {
         let elapsed = Instant::now().saturating_duration_since(self.start);
-        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
-        (nanos / self.slot_nanos) as u32
+        (crate::delays::nanos(elapsed) / self.slot_nanos) as u32
     }
 
     /// The reserve plus the balance of the buckets in the window ending at `epoch`, in units.

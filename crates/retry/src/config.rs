@@ -12,9 +12,6 @@ use crate::error::PolicyError;
 use crate::policy::Policy;
 use crate::strategy::{Jitter, Strategy};
 
-/// The `factor` of an exponential policy whose file does not give one.
-const DEFAULT_FACTOR: f64 = 2.0;
-
 /// A policy as written in a file. Every field is optional here so that [`TryFrom`] can say which one
 /// is missing, misplaced or malformed.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -187,7 +184,7 @@ impl TryFrom<RawPolicy> for Policy {
             "exponential" => Strategy::Exponential {
                 initial: required(raw.initial, "initial", strategy)?,
                 // Doubling is what most people mean by exponential backoff.
-                factor: raw.factor.unwrap_or(DEFAULT_FACTOR),
+                factor: raw.factor.unwrap_or(Policy::DEFAULT_FACTOR),
             },
             "linear" => Strategy::Linear {
                 initial: required(raw.initial, "initial", strategy)?,

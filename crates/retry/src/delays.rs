@@ -74,7 +74,7 @@ enum Curve {
 }
 
 /// Whole nanoseconds of a duration, saturating (policies never hold more than `u64::MAX`).
-fn nanos(d: Duration) -> u64 {
+pub(crate) fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 

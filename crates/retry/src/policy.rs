@@ -46,6 +46,10 @@ impl Policy {
     /// The number of attempts a builder uses when none is given: 3 (the first try and two retries).
     pub const DEFAULT_ATTEMPTS: u32 = 3;
 
+    /// The factor of the default policy, and of an exponential policy read from a file without
+    /// `factor`: doubling.
+    pub const DEFAULT_FACTOR: f64 = 2.0;
+
     /// A builder for a policy with the given strategy, [`DEFAULT_ATTEMPTS`](Self::DEFAULT_ATTEMPTS)
     /// attempts, no jitter and no caps.
     ///
@@ -250,7 +254,7 @@ impl Default for Policy {
         Self {
             strategy: Strategy::Exponential {
                 initial: Duration::from_millis(100),
-                factor: 2.0,
+                factor: Self::DEFAULT_FACTOR,
             },
             attempts: Self::DEFAULT_ATTEMPTS,
             max_delay: Some(Duration::from_secs(10)),
@@ -299,7 +303,7 @@ impl PolicyBuilder {
         self
     }
 
-    /// Caps each delay; must not be below the strategy's smallest delay.
+    /// Caps each delay; must not be below the strategy's smallest delay ([`Strategy::min_delay`]).
     pub fn max_delay(mut self, max_delay: Duration) -> Self {
         self.max_delay = Some(max_delay);
         self

@@ -274,8 +274,9 @@ impl<'a, Op, C, N> Retry<'a, Op, C, N> {
     /// r.run();`). Borrowing rather than consuming keeps the future small and spares a copy of the
     /// configuration into it, which halves the cost of a first-try success.
     ///
-    /// A first-try success allocates nothing and reads no clock (unless the policy has
-    /// `max_elapsed`); the random source is seeded at the first failure.
+    /// A first-try success allocates nothing and reads no clock, unless the policy has
+    /// `max_elapsed` or a [`budget`](Self::budget) is set (each run deposits once, at one clock
+    /// read); the random source is seeded at the first failure.
     ///
     /// # Errors
     /// [`RetryError`] with the last error, the attempts made and the [`StopReason`]: a permanent

@@ -71,6 +71,20 @@ impl Strategy {
         }
     }
 
+    /// The smallest delay the strategy produces: a policy's `max_delay` may not be below it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use baton_retry::Strategy;
+    ///
+    /// let s = Strategy::Random { min: Duration::from_secs(1), max: Duration::from_secs(5) };
+    /// assert_eq!(s.min_delay(), Duration::from_secs(1));
+    /// ```
+    #[must_use]
+    pub fn min_delay(&self) -> Duration {
+        self.floor().1
+    }
+
     /// The smallest delay the strategy produces, with the name of the field that sets it.
     pub(crate) fn floor(&self) -> (&'static str, Duration) {
         match *self {

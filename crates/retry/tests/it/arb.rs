@@ -49,12 +49,7 @@ where
 
 /// The strategy's smallest delay.
 pub(crate) fn floor(curve: Curve) -> Duration {
-    match curve {
-        Curve::Fixed { delay } => delay,
-        Curve::Exponential { initial, .. } | Curve::Linear { initial, .. } => initial,
-        Curve::Random { min, .. } => min,
-        _ => unreachable!("no other strategy exists yet"),
-    }
+    curve.min_delay()
 }
 
 /// A valid policy: any strategy and jitter, 1 to `max_attempts` attempts, optional caps (the delay
