@@ -76,7 +76,7 @@ pub(crate) struct Core<T> {
     /// Queued plus delayed tasks.
     len: usize,
     closed: bool,
-    pushed: u64,
+    // Every accepted task is queued, delayed, popped or cancelled: `pushed` is derived.
     popped: u64,
     cancelled: u64,
     /// Sum of the waits of popped tasks, in nanoseconds (a `u128` never overflows here).
@@ -110,7 +110,6 @@ impl<T> Core<T> {
             capacity,
             len: 0,
             closed: false,
-            pushed: 0,
             popped: 0,
             cancelled: 0,
             wait_total: 0,
@@ -206,7 +205,6 @@ impl<T> Core<T> {
         let id = self.next;
         self.next += 1;
         self.len += 1;
-        self.pushed += 1;
         let level = opts.get_priority().index();
         if let Some(not_before) = opts.get_not_before() {
             let t = t.expect("the caller reads the clock for a delayed push");
@@ -396,7 +394,7 @@ impl<T> Core<T> {
             delayed: self.delayed.len(),
             capacity: self.capacity,
             closed: self.closed,
-            pushed: self.pushed,
+            pushed: self.popped + self.cancelled + self.len as u64,
             popped: self.popped,
             cancelled: self.cancelled,
             waits: if self.track_waits {

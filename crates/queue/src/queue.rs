@@ -124,20 +124,12 @@ impl<T> PriorityQueue<T> {
 
     #[inline]
     fn wake_consumers(&self, wake: Wake) {
-        match wake {
-            Wake::Nobody => {}
-            Wake::One => self.shared.not_empty.notify_one(),
-            Wake::All => self.shared.not_empty.notify_waiters(),
-        }
+        wake_on(&self.shared.not_empty, wake);
     }
 
     #[inline]
     fn wake_producers(&self, wake: Wake) {
-        match wake {
-            Wake::Nobody => {}
-            Wake::One => self.shared.not_full.notify_one(),
-            Wake::All => self.shared.not_full.notify_waiters(),
-        }
+        wake_on(&self.shared.not_full, wake);
     }
 
     /// Pushes without waiting: fails with [`PushError::Full`] when the queue is at capacity and
@@ -482,5 +474,15 @@ impl<T> Drop for Waiter<'_, T> {
             let mut core = queue.lock();
             self.leave(&mut core);
         }
+    }
+}
+
+/// Wakes the waiters of `notify` that `wake` asks for.
+#[inline]
+fn wake_on(notify: &Notify, wake: Wake) {
+    match wake {
+        Wake::Nobody => {}
+        Wake::One => notify.notify_one(),
+        Wake::All => notify.notify_waiters(),
     }
 }
