@@ -103,12 +103,9 @@ impl JobOptions {
         }
     }
 
+    /// The timeout that applies, given the pool's default.
     pub(crate) fn resolve(&self, default: Option<Duration>) -> Option<Duration> {
-        match self.timeout {
-            TimeoutSetting::PoolDefault => default,
-            TimeoutSetting::Never => None,
-            TimeoutSetting::After(d) => Some(d),
-        }
+        self.timeout_override().unwrap_or(default)
     }
 }
 
@@ -227,10 +224,21 @@ impl Job {
         T: 'static,
         E: 'static,
     {
+        Self::detached_at(JobId::next(), 0, fut)
+    }
+
+    /// A detached job `id` enqueued at `enqueued`: what [`Job::detached`] and
+    /// [`Pool::spawn_detached`](crate::Pool::spawn_detached) build.
+    pub(crate) fn detached_at<F, T, E>(id: JobId, enqueued: u64, fut: F) -> Self
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: 'static,
+        E: 'static,
+    {
         Self::from_parts(
-            JobId::next(),
+            id,
             JobOptions::new(),
-            0,
+            enqueued,
             Box::pin(run_detached(fut)),
             None,
         )

@@ -14,7 +14,7 @@ use crate::config::PoolBuilder;
 use crate::error::SubmitError;
 use crate::handle::{JobHandle, Shared};
 use crate::inner::Core;
-use crate::job::{Job, JobId, JobOptions, run_blocking, run_detached};
+use crate::job::{Job, JobId, JobOptions, run_blocking};
 use crate::shutdown::ShutdownReport;
 use crate::source::{Fed, JobSource, feed};
 use crate::stats::{PoolStats, snapshot};
@@ -141,11 +141,10 @@ impl Pool {
         T: 'static,
         E: 'static,
     {
-        self.core().dispatch(fut, |fut, now| {
-            let id = JobId::next();
-            let run = Box::pin(run_detached(fut));
-            (Job::from_parts(id, JobOptions::new(), now, run, None), id)
-        })
+        // The id is taken before the queue lock, as on the other submit paths.
+        let id = JobId::next();
+        self.core()
+            .dispatch(fut, move |fut, now| (Job::detached_at(id, now, fut), id))
     }
 
     /// Submits a CPU-heavy closure to run on tokio's blocking pool, counted and timed like any
