@@ -354,8 +354,16 @@ impl<'s, C: Send + Sync + 'static, L: SagaLog<C>> Engine<'s, C, L> {
             match phase {
                 Phase::Done => record!(self, ctx, Some(i), EntryKind::Completed, true),
                 Phase::Failed(failure) => {
-                    let error = failure.to_string();
-                    record!(self, ctx, Some(i), EntryKind::Failed { error }, true);
+                    // Written inside `record!`, the message is only built when an entry is.
+                    record!(
+                        self,
+                        ctx,
+                        Some(i),
+                        EntryKind::Failed {
+                            error: failure.to_string()
+                        },
+                        true
+                    );
                     if self.saga.steps[i].kind == StepKind::Retriable {
                         return self.stuck(failure, ctx).await;
                     }
@@ -454,9 +462,15 @@ impl<'s, C: Send + Sync + 'static, L: SagaLog<C>> Engine<'s, C, L> {
                     compensated.push(Arc::clone(&self.saga.steps[j].name));
                 }
                 Phase::Failed(error) => {
-                    let message = error.to_string();
-                    let kind = EntryKind::CompensationFailed { error: message };
-                    record!(self, ctx, Some(j), kind, false);
+                    record!(
+                        self,
+                        ctx,
+                        Some(j),
+                        EntryKind::CompensationFailed {
+                            error: error.to_string()
+                        },
+                        false
+                    );
                     return self
                         .compensation_failed(cause, error, compensated, ctx)
                         .await;

@@ -77,7 +77,7 @@ impl EntryKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Entry<X> {
-    /// The step, `None` for `SagaStarted`, `Finished` and a cancellation between steps.
+    /// The step, `None` for `SagaStarted` and `Finished`.
     pub step: Option<StepRef>,
     /// What happened.
     pub kind: EntryKind,

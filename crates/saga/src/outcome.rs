@@ -11,7 +11,8 @@ pub enum Abort {
     /// A step's action failed for good (its retries are over).
     Failed(StepFailure),
     /// The saga was cancelled through its [`CancelToken`](crate::CancelToken), before or during
-    /// the named step (`None` when the step is not known, e.g. read from a log).
+    /// the named step (`None` only when the step is not known: a hand-written log that left it
+    /// out; the engine always names it).
     Cancelled {
         /// The step that was running or about to run.
         step: Option<String>,
