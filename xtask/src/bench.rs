@@ -70,7 +70,10 @@ pub(crate) fn run(args: &[String]) -> Result {
     let mut cmd = cargo();
     cmd.args(["bench", "--benches"]);
     // `-p NAME` narrows the run to some crates; otherwise every crate's benches run.
-    if !args.iter().any(|a| a == "-p" || a.starts_with("--package")) {
+    if !args
+        .iter()
+        .any(|a| a.starts_with("-p") || a.starts_with("--package"))
+    {
         cmd.arg("--workspace");
     }
     cmd.args(args);
@@ -244,6 +247,17 @@ fn table(found: &[Measurement]) -> String {
                     base.function,
                     human_rate(base.per_second()),
                 );
+            }
+            // A target whose baseline this run did not measure (renamed, filtered out) is not met.
+            for target in targets {
+                if let Target::Ratio(b, min) = target
+                    && !baselines.iter().any(|m| m.function == *b)
+                {
+                    let _ = writeln!(
+                        out,
+                        "| {label} | {rate} | {per} | {b} | not measured | | ≥ {min}× | NO |"
+                    );
+                }
             }
         }
     }

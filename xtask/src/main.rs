@@ -2,7 +2,8 @@
 //!
 //! - `cargo xtask ci`: every check a change must pass, stopping at the first failure.
 //! - `cargo xtask bench [CARGO BENCH ARGS]`: runs the criterion benches and prints the comparison table.
-//! - `cargo xtask bench-report`: prints the table from the last bench run without running anything.
+//! - `cargo xtask bench-report`: prints the table from every result criterion has kept, without
+//!   running anything.
 
 mod bench;
 mod ci;
@@ -43,7 +44,7 @@ fn print_help() {
          TASKS:\n  \
          ci              fmt, clippy, layering, tests, rustdoc, benches in test mode, cargo-deny\n  \
          bench [ARGS]    run `cargo bench` (ARGS passed through) and print the comparison table\n  \
-         bench-report    print the comparison table from the last bench run\n  \
+         bench-report    print the comparison table from every result criterion has kept\n  \
          layering        check that crates depend only on the Baton crates they may"
     );
 }

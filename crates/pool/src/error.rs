@@ -33,7 +33,7 @@ pub enum ConfigError {
         field: &'static str,
     },
     /// A count that must be positive is zero (`scale_up_threshold`, `queue_capacity`, a channel's
-    /// `capacity`, a feed `window`).
+    /// `capacity`).
     #[error("`{field}` is 0: it must be at least 1")]
     ZeroCount {
         /// The setting, e.g. `"queue_capacity"`.
