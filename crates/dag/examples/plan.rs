@@ -61,30 +61,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
 
-    let mut builder = DagBuilder::new();
-    for task in &plan.task {
-        builder.add(
-            task.id.get_ref().clone(),
-            task.needs.iter().map(|need| need.get_ref().clone()),
-            task.weight,
-        );
-    }
-    // `line` or `line:column` of a byte offset in the file.
-    let place = |offset: usize, with_column: bool| {
-        let before = &text[..offset];
-        let line = before.matches('\n').count() + 1;
-        if with_column {
-            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-            format!("{line}:{column}")
-        } else {
-            line.to_string()
-        }
-    };
-    let line_of = |position: usize| place(plan.task[position].id.span().start, false);
-    // The entry of `needs` a problem points at (`dependency_index` in that task's list).
-    let need_at =
-        |position: usize, index: usize| place(plan.task[position].needs[index].span().start, true);
-    let dag = match builder.build() {
+    let dag = match builder(&plan).build() {
         Ok(dag) => dag,
         Err(errors) => {
             eprintln!(
@@ -92,23 +69,8 @@ fn main() -> ExitCode {
                 errors.problems().len()
             );
             for problem in errors.problems() {
-                let line = match problem {
-                    Problem::UnknownDependency {
-                        position,
-                        dependency_index,
-                        ..
-                    }
-                    | Problem::SelfDependency {
-                        position,
-                        dependency_index,
-                        ..
-                    } => Some(need_at(*position, *dependency_index)),
-                    Problem::DuplicateId { position, .. } => Some(line_of(*position)),
-                    Problem::Cycle { positions, .. } => positions.first().map(|&p| line_of(p)),
-                    _ => None,
-                };
-                match line {
-                    Some(line) => eprintln!("  {path}:{line}: {problem}"),
+                match locate(problem, &plan, &text) {
+                    Some(place) => eprintln!("  {path}:{place}: {problem}"),
                     None => eprintln!("  {path}: {problem}"),
                 }
             }
@@ -134,4 +96,97 @@ fn main() -> ExitCode {
     );
     println!("\n```mermaid\n{}```", dag.to_mermaid());
     ExitCode::SUCCESS
+}
+
+/// The plan's tasks, declared in file order (so problem positions index `plan.task`).
+fn builder(plan: &Plan) -> DagBuilder<String> {
+    let mut builder = DagBuilder::new();
+    for task in &plan.task {
+        builder.add(
+            task.id.get_ref().clone(),
+            task.needs.iter().map(|need| need.get_ref().clone()),
+            task.weight,
+        );
+    }
+    builder
+}
+
+/// Where in the file a problem is: `line` of the declaration it names, or `line:column` of the
+/// bad entry of `needs` (`dependency_index` in that task's list).
+fn locate(problem: &Problem<String>, plan: &Plan, text: &str) -> Option<String> {
+    let task = |position: usize| &plan.task[position];
+    match problem {
+        Problem::UnknownDependency {
+            position,
+            dependency_index,
+            ..
+        }
+        | Problem::SelfDependency {
+            position,
+            dependency_index,
+            ..
+        } => Some(place(
+            text,
+            task(*position).needs[*dependency_index].span().start,
+            true,
+        )),
+        Problem::DuplicateId { position, .. } => {
+            Some(place(text, task(*position).id.span().start, false))
+        }
+        Problem::Cycle { positions, .. } => positions
+            .first()
+            .map(|&p| place(text, task(p).id.span().start, false)),
+        _ => None,
+    }
+}
+
+/// `line` or `line:column` (1-based, columns in characters) of a byte offset in `text`.
+fn place(text: &str, offset: usize, with_column: bool) -> String {
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    if !with_column {
+        return line.to_string();
+    }
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    format!("{line}:{}", before[line_start..].chars().count() + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn located(text: &str) -> Vec<String> {
+        let plan: Plan = toml::from_str(text).expect("valid TOML");
+        let errors = builder(&plan).build().expect_err("an invalid plan");
+        errors
+            .problems()
+            .iter()
+            .map(|p| format!("{}: {p}", locate(p, &plan, text).unwrap_or_default()))
+            .collect()
+    }
+
+    #[test]
+    fn every_problem_of_the_broken_example_is_located() {
+        assert_eq!(
+            located(include_str!("broken.toml")),
+            [
+                "13:10: `deploy` depends on unknown `tset`",
+                "16: duplicate id `deploy`: declared at positions 2 and 3",
+                "4: cycle: build → test → build",
+            ]
+        );
+    }
+
+    #[test]
+    fn columns_count_characters_not_bytes() {
+        // `ü` opens at character 15 of line 3, byte 16: `é` before it is two bytes.
+        let text = "[[task]]\nid = \"a\"\nneeds = [\"é\", \"ü\"]\n";
+        assert_eq!(
+            located(text),
+            [
+                "3:10: `a` depends on unknown `é`",
+                "3:15: `a` depends on unknown `ü`"
+            ]
+        );
+    }
 }
