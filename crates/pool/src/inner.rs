@@ -174,6 +174,15 @@ impl Core {
         Ok(out)
     }
 
+    /// Dispatches a prepared [`Job`], stamping when it joined the queue.
+    pub(crate) fn dispatch_job(self: &Arc<Self>, job: Job) -> Result<JobId, SubmitError<Job>> {
+        self.dispatch(job, |mut job, now| {
+            job.enqueued = now;
+            let id = job.id;
+            (job, id)
+        })
+    }
+
     /// Picks a worker with the balancer and locks its queue.
     fn choose(self: &Arc<Self>) -> Result<(&Slot, MutexGuard<'_, Queue>, usize), Refusal> {
         loop {

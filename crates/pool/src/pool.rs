@@ -176,11 +176,7 @@ impl Pool {
 
     /// Submits a prepared [`Job`] (see [`Job::new`], [`Job::detached`], [`Job::blocking`]).
     pub fn submit_job(&self, job: Job) -> Result<JobId, SubmitError<Job>> {
-        self.core().dispatch(job, |mut job, now| {
-            job.enqueued = now;
-            let id = job.id;
-            (job, id)
-        })
+        self.core().dispatch_job(job)
     }
 
     /// Starts a task that pulls jobs from `source` and submits them, keeping at most twice

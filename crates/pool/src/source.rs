@@ -111,25 +111,17 @@ async fn submit_waiting_for_room(core: &Arc<Core>, mut job: Job) -> Result<(), J
         let mut room = pin!(core.room_notify.notified());
         room.as_mut().enable();
         core.room_waiters.fetch_add(1, SeqCst);
-        let result = core.dispatch(job, |mut job, now| {
-            job.enqueued = now;
-            (job, ())
-        });
-        let full = match result {
-            Ok(()) => None,
-            Err(SubmitError::Full { job, .. }) => Some(job),
-            Err(other) => {
+        match core.dispatch_job(job) {
+            Err(SubmitError::Full { job: back, .. }) => {
+                job = back;
+                room.await; // a worker took jobs off a queue, or the pool is closing
                 core.room_waiters.fetch_sub(1, SeqCst);
-                return Err(other.into_job());
             }
-        };
-        let Some(waiting) = full else {
-            core.room_waiters.fetch_sub(1, SeqCst);
-            return Ok(());
-        };
-        job = waiting;
-        room.await; // a worker took jobs off a queue, or the pool is closing
-        core.room_waiters.fetch_sub(1, SeqCst);
+            other => {
+                core.room_waiters.fetch_sub(1, SeqCst);
+                return other.map(drop).map_err(SubmitError::into_job);
+            }
+        }
     }
 }
 
