@@ -264,22 +264,13 @@ impl<'s, C: Send + Sync + 'static, L: SagaLog<C>> Engine<'s, C, L> {
     /// the retry helper would report for one attempt.
     async fn phase(&self, i: usize, compensation: bool, mut ctx: Box<C>) -> (Phase, Box<C>) {
         let def = &self.saga.steps[i];
-        let (policy, timeout) = if compensation {
-            (&def.compensation_retry, def.compensation_timeout)
-        } else {
-            (&def.retry, def.timeout)
-        };
+        let (policy, timeout) = self.settings(i, compensation);
         let step = &*def.step;
         let cancel = self.cancel.filter(|_| !compensation);
         if policy.attempts() == 1 {
-            let phase = match cancellable(
-                cancel,
-                Attempt::new(step, compensation, timeout, &mut ctx),
-            )
-            .await
-            {
-                Some(Ok(())) => Phase::Done,
-                Some(Err(kind)) => Phase::Failed(StepFailure::new(&def.name, 1, kind)),
+            let attempt = Attempt::new(step, compensation, timeout, &mut ctx);
+            let phase = match cancellable(cancel, attempt).await {
+                Some(result) => self.single_phase(i, result),
                 None => Phase::Cancelled,
             };
             return (phase, ctx);
@@ -314,11 +305,19 @@ impl<'s, C: Send + Sync + 'static, L: SagaLog<C>> Engine<'s, C, L> {
     /// token can interrupt: it then runs inline (see `run_phase!`).
     #[inline(always)]
     fn single(&self, i: usize, compensation: bool) -> Option<Option<Duration>> {
+        let (policy, timeout) = self.settings(i, compensation);
+        let uninterruptible = compensation || self.cancel.is_none();
+        (policy.attempts() == 1 && uninterruptible).then_some(timeout)
+    }
+
+    /// Step `i`'s retry policy and timeout for its action or its compensation.
+    #[inline(always)]
+    fn settings(&self, i: usize, compensation: bool) -> (&baton_retry::Policy, Option<Duration>) {
         let def = &self.saga.steps[i];
         if compensation {
-            (def.compensation_retry.attempts() == 1).then_some(def.compensation_timeout)
+            (&def.compensation_retry, def.compensation_timeout)
         } else {
-            (def.retry.attempts() == 1 && self.cancel.is_none()).then_some(def.timeout)
+            (&def.retry, def.timeout)
         }
     }
 
