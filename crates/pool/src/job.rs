@@ -3,9 +3,10 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::error::{ConfigError, JobError};
@@ -217,6 +218,51 @@ impl Job {
         )
     }
 
+    /// A job running `fut` that hands its [`Outcome`] to `on_done`, exactly once, however it ends:
+    /// returned, panicked, timed out, aborted by a shutdown, or dropped without being run (a pool
+    /// that refused it hands the job back; dropping that job calls `on_done` with
+    /// [`Cancelled`](Outcome::Cancelled)).
+    ///
+    /// This is the building block for schedulers that track many jobs at once: no handle to await
+    /// per job, and the outcome arrives on the worker that ended the job (after the pool counted
+    /// it), where `on_done` can forward it to one inbox. Keep `on_done` short and non-blocking; a
+    /// panic inside it is caught and discarded, so it cannot take the worker down.
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use baton_pool::{Job, Outcome, Pool};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let pool = Pool::builder().workers(2).build()?;
+    /// let (tx, rx) = mpsc::channel();
+    /// for n in 0..3u32 {
+    ///     let tx = tx.clone();
+    ///     let job = Job::with_callback(async move { if n == 1 { Err("odd") } else { Ok(n) } },
+    ///         move |outcome| tx.send(outcome).unwrap());
+    ///     pool.submit_job(job)?;
+    /// }
+    /// pool.idle().await;
+    /// let mut outcomes: Vec<Outcome<u32, &str>> = rx.try_iter().collect();
+    /// outcomes.sort_by_key(|o| format!("{o:?}"));
+    /// assert_eq!(outcomes, [Outcome::Failed("odd"), Outcome::Succeeded(0), Outcome::Succeeded(2)]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn with_callback<F, T, E, D>(fut: F, on_done: D) -> Self
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: Send + 'static,
+        D: FnOnce(Outcome<T, E>) + Send + 'static,
+    {
+        let callback = Arc::new(Callback {
+            inner: Mutex::new((None, Some(on_done))),
+        });
+        let run = Box::pin(run_with_callback(fut, Arc::clone(&callback)));
+        Self::from_parts(JobId::next(), JobOptions::new(), 0, run, Some(callback))
+    }
+
     /// A job running `fut` whose outcome is only counted (the fast path: no outcome channel).
     pub fn detached<F, T, E>(fut: F) -> Self
     where
@@ -302,6 +348,62 @@ where
         Ok(_) => Status::Succeeded,
         Err(_) => Status::Failed,
     }
+}
+
+/// The completion of a [`Job::with_callback`] job: the result its future staged, and the callback
+/// that receives the outcome (taken by the first publish).
+struct Callback<T, E, D> {
+    inner: Mutex<(Option<Result<T, E>>, Option<D>)>,
+}
+
+impl<T, E, D> Completion for Callback<T, E, D>
+where
+    T: Send,
+    E: Send,
+    D: FnOnce(Outcome<T, E>) + Send,
+{
+    fn publish(&self, how: Finish) {
+        let (staged, on_done) = {
+            // Nothing user-supplied runs under this lock, so poisoning cannot leave it inconsistent.
+            let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(on_done) = inner.1.take() else {
+                return;
+            };
+            (inner.0.take(), on_done)
+        };
+        let outcome = match how {
+            Finish::Completed => match staged {
+                Some(Ok(value)) => Outcome::Succeeded(value),
+                Some(Err(error)) => Outcome::Failed(error),
+                None => Outcome::Cancelled,
+            },
+            Finish::Panicked(message) => Outcome::Panicked(message),
+            Finish::TimedOut(after) => Outcome::TimedOut(after),
+            Finish::Cancelled => Outcome::Cancelled,
+        };
+        if catch_unwind(AssertUnwindSafe(|| on_done(outcome))).is_err() {
+            tracing::debug!("a job's completion callback panicked");
+        }
+    }
+}
+
+/// The future a worker runs for a [`Job::with_callback`] job: stages the result for the callback.
+async fn run_with_callback<F, T, E, D>(fut: F, callback: Arc<Callback<T, E, D>>) -> Status
+where
+    F: Future<Output = Result<T, E>>,
+{
+    let result = fut.await;
+    let status = if result.is_ok() {
+        Status::Succeeded
+    } else {
+        Status::Failed
+    };
+    callback
+        .inner
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .0 = Some(result);
+    status
 }
 
 /// Runs `f` on the blocking pool; its panic is resumed here, where the worker catches it.

@@ -330,3 +330,91 @@ fn configuration_errors_are_typed() {
     let h = pool.submit(async { Ok::<_, ()>(5) }).unwrap();
     assert_eq!(rt.block_on(h), Outcome::Succeeded(5));
 }
+
+/// Collects the outcomes handed to [`Job::with_callback`] callbacks.
+type Outcomes = Arc<std::sync::Mutex<Vec<Outcome<&'static str, String>>>>;
+
+fn recording(outcomes: &Outcomes) -> impl FnOnce(Outcome<&'static str, String>) + Send + 'static {
+    let outcomes = Arc::clone(outcomes);
+    move |o| outcomes.lock().unwrap().push(o)
+}
+
+#[tokio::test(start_paused = true)]
+async fn callbacks_receive_every_kind_of_outcome_exactly_once() {
+    let pool = Pool::builder().workers(2).build().unwrap();
+    let outcomes = Outcomes::default();
+    let timeout = JobOptions::new().timeout(ms(10)).unwrap();
+    let jobs = [
+        Job::with_callback(sleep_then(5, "ok"), recording(&outcomes)),
+        Job::with_callback(async { Err("refused".to_string()) }, recording(&outcomes)),
+        Job::with_callback(
+            async { panic!("boom") as Result<&str, String> },
+            recording(&outcomes),
+        ),
+        Job::with_callback(sleep_then(50, "late"), recording(&outcomes)).with_options(timeout),
+    ];
+    for job in jobs {
+        pool.submit_job(job).unwrap();
+    }
+    pool.idle().await;
+    let mut seen = outcomes.lock().unwrap().clone();
+    seen.sort_by_key(|o| o.kind());
+    assert_eq!(
+        seen,
+        [
+            Outcome::Succeeded("ok"),
+            Outcome::Failed("refused".into()),
+            Outcome::Panicked("boom".into()),
+            Outcome::TimedOut(ms(10)),
+        ]
+    );
+    let stats = pool.stats();
+    assert_eq!(
+        (
+            stats.succeeded,
+            stats.failed,
+            stats.panicked,
+            stats.timed_out
+        ),
+        (1, 1, 1, 1)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_or_unrun_callback_job_reports_cancelled_and_a_panicking_callback_is_contained() {
+    let pool = Pool::builder().workers(1).build().unwrap();
+    let outcomes = Outcomes::default();
+    // Never submitted: dropping the job reports Cancelled.
+    drop(Job::with_callback(
+        sleep_then(1, "never"),
+        recording(&outcomes),
+    ));
+    // A panicking callback does not take the worker down.
+    pool.submit_job(Job::with_callback(async { Ok::<_, String>("x") }, |_| {
+        panic!("callback")
+    }))
+    .unwrap();
+    pool.submit_job(Job::with_callback(
+        sleep_then(1, "after"),
+        recording(&outcomes),
+    ))
+    .unwrap();
+    pool.idle().await;
+    pool.shutdown(ms(1)).await;
+    // Refused by a pool that is shutting down: handed back, and dropping it reports Cancelled.
+    let Err(SubmitError::ShuttingDown { job }) = pool.submit_job(Job::with_callback(
+        async { Ok("late") },
+        recording(&outcomes),
+    )) else {
+        panic!("a closed pool must refuse the job");
+    };
+    drop(job);
+    assert_eq!(
+        *outcomes.lock().unwrap(),
+        [
+            Outcome::Cancelled,
+            Outcome::Succeeded("after"),
+            Outcome::Cancelled
+        ]
+    );
+}
