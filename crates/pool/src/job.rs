@@ -257,7 +257,10 @@ impl Job {
         D: FnOnce(Outcome<T, E>) + Send + 'static,
     {
         let callback = Arc::new(Callback {
-            inner: Mutex::new((None, Some(on_done))),
+            inner: Mutex::new(Pending {
+                staged: None,
+                on_done: Some(on_done),
+            }),
         });
         let run = Box::pin(run_with_callback(fut, Arc::clone(&callback)));
         Self::from_parts(JobId::next(), JobOptions::new(), 0, run, Some(callback))
@@ -353,7 +356,13 @@ where
 /// The completion of a [`Job::with_callback`] job: the result its future staged, and the callback
 /// that receives the outcome (taken by the first publish).
 struct Callback<T, E, D> {
-    inner: Mutex<(Option<Result<T, E>>, Option<D>)>,
+    inner: Mutex<Pending<T, E, D>>,
+}
+
+/// What a [`Callback`] holds until it fires.
+struct Pending<T, E, D> {
+    staged: Option<Result<T, E>>,
+    on_done: Option<D>,
 }
 
 impl<T, E, D> Completion for Callback<T, E, D>
@@ -366,10 +375,10 @@ where
         let (staged, on_done) = {
             // Nothing user-supplied runs under this lock, so poisoning cannot leave it inconsistent.
             let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-            let Some(on_done) = inner.1.take() else {
+            let Some(on_done) = inner.on_done.take() else {
                 return;
             };
-            (inner.0.take(), on_done)
+            (inner.staged.take(), on_done)
         };
         let outcome = match how {
             Finish::Completed => match staged {
@@ -402,7 +411,7 @@ where
         .inner
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .0 = Some(result);
+        .staged = Some(result);
     status
 }
 
