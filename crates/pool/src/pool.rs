@@ -174,6 +174,21 @@ impl Pool {
         })
     }
 
+    /// The most workers this pool runs at once (its [`max_workers`](PoolBuilder::max_workers)):
+    /// how many jobs a scheduler should keep in it so that its own queue decides the order.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), baton_pool::ConfigError> {
+    /// let pool = baton_pool::Pool::builder().max_workers(3).build()?;
+    /// assert_eq!(pool.max_workers(), 3);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn max_workers(&self) -> usize {
+        self.core().config.max_workers
+    }
+
     /// Submits a prepared [`Job`] (see [`Job::new`], [`Job::detached`], [`Job::blocking`]).
     pub fn submit_job(&self, job: Job) -> Result<JobId, SubmitError<Job>> {
         self.core().dispatch_job(job)
