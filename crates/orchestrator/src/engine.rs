@@ -1,0 +1,1378 @@
+//! The engine: one tokio task per orchestrator that owns the state of every run.
+//!
+//! Everything that changes a run happens here, in one place, so a run needs no lock and its
+//! events come out in order. The loop:
+//!
+//! 1. takes commands (start a run, cancel one, subscribe);
+//! 2. takes the batch of attempts that ended (the executor's [`Done`]s deliver to one inbox);
+//! 3. ends runs past their deadline;
+//! 4. pops ready attempts from the queue while the executor has room, and hands them over;
+//! 5. waits for the next of: an ended attempt, a command, a delayed retry coming due, a deadline.
+//!
+//! A run's state changes are synchronous ([`Run`]'s methods); what they need from the queue
+//! (pushes, cancellations) is collected as [`Op`]s that the loop applies right after each change.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use baton_dag::{NodeId, ReadyTracker};
+use baton_pool::Outcome;
+use baton_queue::{Popped, Priority, PushOptions, TaskId, TaskQueue, TaskState, TryPopError};
+use baton_retry::Delays;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{Instant, sleep_until};
+use tracing::{Instrument, Span};
+
+use crate::context::{RunShared, TaskContext};
+use crate::error::TaskError;
+use crate::event::{Event, EventKind};
+use crate::executor::{Attempt, AttemptFuture, Done, Executor, Finished, Inbox, Key, TaskOutput};
+use crate::faults::FaultPlan;
+use crate::metrics::Metrics;
+use crate::report::{
+    CompensationReport, CriticalPath, Rollback, RunOutcome, RunReport, TaskReport, Totals,
+};
+use crate::run::{RunId, RunOptions};
+use crate::workflow::FailureMode;
+
+/// What the orchestrator puts in its queue: one attempt of one task (or compensation) of one
+/// run. Opaque; serde-serialisable so that a durable queue can store it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct QueuedTask {
+    run: RunId,
+    slot: u32,
+    node: u32,
+    compensation: bool,
+    /// Whether the item holds one of its run's parallelism slots (delayed retries do not).
+    counted: bool,
+}
+
+/// What the handles ask of the engine.
+pub(crate) enum Command {
+    Start(Box<NewRun>),
+    Cancel(RunId),
+    Subscribe(mpsc::UnboundedSender<Event>),
+}
+
+/// A run to start.
+pub(crate) struct NewRun {
+    pub(crate) shared: Arc<RunShared>,
+    pub(crate) options: RunOptions,
+    pub(crate) reply: oneshot::Sender<RunReport>,
+}
+
+/// A queue operation a run's state change asked for.
+enum Op {
+    Push {
+        item: QueuedTask,
+        options: PushOptions,
+    },
+    Cancel {
+        ticket: TaskId,
+    },
+}
+
+/// Why a run is stopping early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// A task failed for good in fail-fast mode.
+    Failed,
+    /// Its handle cancelled it.
+    Cancelled,
+    /// It passed its timeout.
+    TimedOut(Duration),
+}
+
+/// What a run's state changes borrow from the engine.
+struct Ctx<'a> {
+    now: Instant,
+    subscribers: &'a mut Vec<mpsc::UnboundedSender<Event>>,
+    metrics: &'a Metrics,
+    ops: &'a mut Vec<Op>,
+    scratch: &'a mut Vec<NodeId>,
+    /// Items in the queue, or on their way there, over all runs.
+    queued: &'a mut usize,
+}
+
+impl Ctx<'_> {
+    fn emit(&mut self, run: &Run, node: Option<usize>, at: Instant, kind: EventKind) {
+        if self.subscribers.is_empty() {
+            return;
+        }
+        let event = Event {
+            run: run.shared.id,
+            at: at.saturating_duration_since(run.start),
+            task: node.map(|n| Arc::clone(&run.shared.spec.tasks[n].id)),
+            kind,
+        };
+        // A subscriber that went away is dropped; the others still get every event.
+        self.subscribers.retain(|s| s.send(event.clone()).is_ok());
+    }
+}
+
+/// One task's part of a run.
+struct NodeRun {
+    state: TaskState,
+    attempts: u32,
+    compensation_attempts: u32,
+    /// The task has an item in the queue or on its way there (`ticket` once pushed).
+    in_queue: bool,
+    /// Whether that item holds a parallelism slot.
+    counted: bool,
+    ticket: Option<TaskId>,
+    /// Nanoseconds since the run started.
+    queued_at: Option<u64>,
+    started_at: Option<u64>,
+    ended_at: Option<u64>,
+    last_queued: u64,
+    last_started: u64,
+    wait: u64,
+    run_time: u64,
+    error: Option<String>,
+    compensation_error: Option<String>,
+    delays: Option<Box<Delays>>,
+    span: Span,
+}
+
+impl NodeRun {
+    fn new() -> Self {
+        Self {
+            state: TaskState::Pending,
+            attempts: 0,
+            compensation_attempts: 0,
+            in_queue: false,
+            counted: false,
+            ticket: None,
+            queued_at: None,
+            started_at: None,
+            ended_at: None,
+            last_queued: 0,
+            last_started: 0,
+            wait: 0,
+            run_time: 0,
+            error: None,
+            compensation_error: None,
+            delays: None,
+            span: Span::none(),
+        }
+    }
+}
+
+/// An item held back by the run's parallelism limit: highest priority first, then FIFO.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Local {
+    priority: Priority,
+    seq: Reverse<u64>,
+    node: u32,
+    compensation: bool,
+}
+
+/// A saga's rollback in progress.
+struct RollbackState {
+    /// Whether each task takes part (it had succeeded when the rollback began).
+    participant: Vec<bool>,
+    /// For each participant, how many of its dependents have yet to be undone.
+    pending: Vec<u32>,
+    /// Compensations begun and not yet ended.
+    outstanding: usize,
+    compensated: Vec<u32>,
+    failed: Vec<u32>,
+}
+
+/// The state of one run.
+struct Run {
+    slot: u32,
+    shared: Arc<RunShared>,
+    tracker: ReadyTracker,
+    nodes: Vec<NodeRun>,
+    start: Instant,
+    span: Span,
+    limit: usize,
+    admitted: usize,
+    local: BinaryHeap<Local>,
+    seq: u64,
+    /// Attempts on the executor.
+    running: usize,
+    /// Items in the queue or on their way there.
+    in_queue: usize,
+    /// Tasks not yet in a final state (`Succeeded` counts as final).
+    open_tasks: usize,
+    stop: Option<Stop>,
+    /// Tasks that failed or timed out for good, in order.
+    failed: Vec<u32>,
+    deadline: Option<Instant>,
+    reply: Option<oneshot::Sender<RunReport>>,
+    faults: Option<FaultPlan>,
+    seed: Option<u64>,
+    rollback: Option<RollbackState>,
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+impl Run {
+    fn id(&self) -> RunId {
+        self.shared.id
+    }
+
+    fn since_start(&self, at: Instant) -> u64 {
+        nanos(at.saturating_duration_since(self.start))
+    }
+
+    fn priority(&self, node: usize) -> Priority {
+        self.shared.spec.tasks[node].priority
+    }
+
+    /// Moves a task whose dependencies succeeded into the queue.
+    fn make_ready(&mut self, ctx: &mut Ctx<'_>, node: usize) {
+        if self.nodes[node].state != TaskState::Pending {
+            return; // ended while it waited (the run is stopping)
+        }
+        // The tracker counts it as started from here: it is the engine's until it ends.
+        let _ = self.tracker.start(NodeId::new(node as u32));
+        let since = self.since_start(ctx.now);
+        let n = &mut self.nodes[node];
+        n.state = TaskState::Queued;
+        n.queued_at = Some(since);
+        n.last_queued = since;
+        if !self.span.is_disabled() {
+            n.span = tracing::info_span!(
+                parent: &self.span,
+                "task",
+                id = &*self.shared.spec.tasks[node].id
+            );
+        }
+        let priority = self.priority(node);
+        ctx.emit(self, Some(node), ctx.now, EventKind::Queued { priority });
+        self.admit(ctx, node, false);
+    }
+
+    /// Queues an attempt now if the run's parallelism allows, or holds it back.
+    fn admit(&mut self, ctx: &mut Ctx<'_>, node: usize, compensation: bool) {
+        if self.admitted < self.limit {
+            self.admitted += 1;
+            self.push(ctx, node, compensation, true, None);
+        } else {
+            self.seq += 1;
+            self.local.push(Local {
+                priority: self.priority(node),
+                seq: Reverse(self.seq),
+                node: node as u32,
+                compensation,
+            });
+        }
+    }
+
+    /// Releases held-back attempts while the run's parallelism allows.
+    fn refill(&mut self, ctx: &mut Ctx<'_>) {
+        while self.admitted < self.limit {
+            let Some(next) = self.local.pop() else { break };
+            self.admitted += 1;
+            let since = self.since_start(ctx.now);
+            self.nodes[next.node as usize].last_queued = since;
+            self.push(ctx, next.node as usize, next.compensation, true, None);
+        }
+    }
+
+    fn push(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        node: usize,
+        compensation: bool,
+        counted: bool,
+        not_before: Option<Instant>,
+    ) {
+        let mut options = PushOptions::from(self.priority(node));
+        if let Some(at) = not_before {
+            options = options.not_before(at);
+        }
+        let n = &mut self.nodes[node];
+        n.in_queue = true;
+        n.counted = counted;
+        n.ticket = None;
+        self.in_queue += 1;
+        *ctx.queued += 1;
+        ctx.ops.push(Op::Push {
+            item: QueuedTask {
+                run: self.shared.id,
+                slot: self.slot,
+                node: node as u32,
+                compensation,
+                counted,
+            },
+            options,
+        });
+    }
+
+    /// Forgets the task's item in the queue (cancelling it there if it was pushed).
+    fn unqueue(&mut self, ctx: &mut Ctx<'_>, node: usize) {
+        let n = &mut self.nodes[node];
+        if !n.in_queue {
+            return;
+        }
+        n.in_queue = false;
+        if let Some(ticket) = n.ticket.take() {
+            ctx.ops.push(Op::Cancel { ticket });
+        }
+        if n.counted {
+            self.admitted -= 1;
+        }
+        self.in_queue -= 1;
+        *ctx.queued -= 1;
+    }
+
+    /// A popped item: the attempt to hand to the executor, if the item is still wanted.
+    fn dispatch(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        popped: &Popped<QueuedTask>,
+        inbox: &Arc<Inbox>,
+    ) -> Option<Attempt> {
+        let item = popped.item;
+        let node = item.node as usize;
+        let n = self.nodes.get_mut(node)?;
+        if !n.in_queue || n.ticket != Some(popped.id) {
+            return None; // cancelled meanwhile (a backend that could not cancel it in time)
+        }
+        n.in_queue = false;
+        n.ticket = None;
+        self.in_queue -= 1;
+        if !item.counted {
+            if self.admitted >= self.limit {
+                // A retry came due while the run is at its limit: it waits its turn.
+                self.seq += 1;
+                self.local.push(Local {
+                    priority: self.priority(node),
+                    seq: Reverse(self.seq),
+                    node: item.node,
+                    compensation: item.compensation,
+                });
+                return None;
+            }
+            self.admitted += 1;
+        }
+        Some(self.launch(ctx, node, item.compensation, inbox))
+    }
+
+    fn launch(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        node: usize,
+        compensation: bool,
+        inbox: &Arc<Inbox>,
+    ) -> Attempt {
+        let since = self.since_start(ctx.now);
+        let spec = &self.shared.spec;
+        let task = &spec.tasks[node];
+        let n = &mut self.nodes[node];
+        let attempt = if compensation {
+            n.compensation_attempts += 1;
+            n.compensation_attempts
+        } else {
+            n.attempts += 1;
+            n.state = TaskState::Running;
+            n.attempts
+        };
+        let waited = since.saturating_sub(n.last_queued);
+        if !compensation {
+            n.started_at.get_or_insert(since);
+            n.wait += waited;
+        }
+        n.last_started = since;
+        ctx.metrics.queue_wait.record(waited as f64 * 1e-9);
+        ctx.metrics.attempts.increment(1);
+        if !compensation {
+            if attempt == 1
+                && let Some(budget) = &spec.retry_budget
+            {
+                budget.deposit();
+            }
+            ctx.emit(self, Some(node), ctx.now, EventKind::Started { attempt });
+        }
+        let fault = match (&self.faults, compensation) {
+            (Some(plan), false) => plan.fault_for(&task.id, node, attempt),
+            _ => None,
+        };
+        let ctx_for_task = TaskContext {
+            shared: Arc::clone(&self.shared),
+            node: NodeId::new(node as u32),
+            attempt,
+            compensating: compensation,
+        };
+        let handler = if compensation {
+            task.compensation
+                .as_ref()
+                .expect("only tasks with a compensation are compensated")
+        } else {
+            &task.handler
+        };
+        let mut future = handler(ctx_for_task, fault);
+        let span = &self.nodes[node].span;
+        if !span.is_disabled() {
+            let attempt_span = if compensation {
+                tracing::info_span!(parent: span, "compensation", attempt)
+            } else {
+                tracing::info_span!(parent: span, "attempt", attempt)
+            };
+            future = Box::pin(future.instrument(attempt_span));
+        }
+        self.running += 1;
+        Attempt {
+            future: AttemptFuture { inner: future },
+            timeout: task.timeout,
+            done: Done::new(
+                Arc::clone(inbox),
+                Key {
+                    slot: self.slot,
+                    run: self.shared.id.0,
+                    node: node as u32,
+                    compensation,
+                },
+            ),
+        }
+    }
+
+    /// An attempt ended.
+    fn finished(&mut self, ctx: &mut Ctx<'_>, finished: Finished) {
+        let node = finished.key.node as usize;
+        self.running -= 1;
+        self.admitted -= 1;
+        let end = self
+            .since_start(finished.ended)
+            .max(self.nodes[node].last_started);
+        let n = &mut self.nodes[node];
+        let ran = end - n.last_started;
+        if !finished.key.compensation {
+            n.run_time += ran;
+            n.ended_at = Some(end);
+        }
+        ctx.metrics.run_time.record(ran as f64 * 1e-9);
+        if finished.key.compensation {
+            self.compensation_ended(ctx, node, finished.outcome, finished.ended);
+        } else {
+            self.attempt_ended(ctx, node, finished.outcome, finished.ended);
+        }
+        self.refill(ctx);
+    }
+
+    fn attempt_ended(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        node: usize,
+        outcome: Outcome<TaskOutput, TaskError>,
+        at: Instant,
+    ) {
+        let attempt = self.nodes[node].attempts;
+        let failure = match outcome {
+            Outcome::Succeeded(output) => {
+                let _ = self.shared.outputs[node].set(output.0);
+                self.end_task(ctx, node, TaskState::Succeeded, at, None);
+                ctx.emit(self, Some(node), at, EventKind::Succeeded { attempt });
+                ctx.scratch.clear();
+                if let Ok(ready) = self.tracker.complete(NodeId::new(node as u32)) {
+                    ctx.scratch.extend_from_slice(ready);
+                }
+                let ready = std::mem::take(ctx.scratch);
+                for &next in &ready {
+                    self.make_ready(ctx, next.index());
+                }
+                *ctx.scratch = ready;
+                return;
+            }
+            Outcome::Failed(error) if error.is_cancellation() => None,
+            Outcome::Failed(error) => Some(Failure {
+                retry_after: error.retry_after_delay(),
+                retryable: error.is_retryable(),
+                message: error.to_string(),
+                timed_out: false,
+            }),
+            Outcome::Panicked(message) => Some(Failure {
+                message: format!("panicked: {message}"),
+                retryable: true,
+                retry_after: None,
+                timed_out: false,
+            }),
+            Outcome::TimedOut(after) => Some(Failure {
+                message: format!("timed out after {}", humanize(after)),
+                retryable: true,
+                retry_after: None,
+                timed_out: true,
+            }),
+            Outcome::Cancelled if self.stop.is_some() => None,
+            Outcome::Cancelled => Some(Failure {
+                message: "the executor dropped the attempt (it is shutting down)".into(),
+                retryable: true,
+                retry_after: None,
+                timed_out: false,
+            }),
+        };
+        let Some(failure) = failure else {
+            // Interrupted by the run stopping.
+            let state = match self.stop {
+                Some(Stop::TimedOut(_)) => TaskState::TimedOut,
+                _ => TaskState::Cancelled,
+            };
+            self.end_task(ctx, node, state, at, None);
+            let kind = if state == TaskState::TimedOut {
+                EventKind::TimedOut { attempt }
+            } else {
+                EventKind::Cancelled
+            };
+            ctx.emit(self, Some(node), at, kind);
+            return;
+        };
+        if self.stop.is_none()
+            && failure.retryable
+            && let Some(delay) = self.next_delay(node, failure.retry_after)
+        {
+            let n = &mut self.nodes[node];
+            n.state = TaskState::Retrying;
+            n.error = Some(failure.message.clone());
+            ctx.metrics.retries.increment(1);
+            ctx.emit(
+                self,
+                Some(node),
+                at,
+                EventKind::Retrying {
+                    attempt,
+                    error: failure.message,
+                    delay,
+                },
+            );
+            self.nodes[node].last_queued = self.since_start(at + delay);
+            self.push(ctx, node, false, false, Some(at + delay));
+            return;
+        }
+        self.fail_task(ctx, node, failure.message, failure.timed_out, at);
+    }
+
+    /// The next retry delay of `node`, or `None` when its policy (or the budget) says stop.
+    fn next_delay(&mut self, node: usize, asked: Option<Duration>) -> Option<Duration> {
+        let spec = &self.shared.spec;
+        let policy = &spec.tasks[node].retry;
+        let seed = self.seed;
+        let delays = self.nodes[node].delays.get_or_insert_with(|| {
+            Box::new(match seed {
+                Some(seed) => policy.delays_seeded(seed ^ (node as u64).wrapping_mul(GOLDEN)),
+                None => policy.delays(),
+            })
+        });
+        let delay = delays.next()?;
+        if let Some(budget) = &spec.retry_budget
+            && !budget.try_withdraw()
+        {
+            return None;
+        }
+        Some(asked.unwrap_or(delay))
+    }
+
+    /// A task failed for good: record it, skip what depends on it, stop the run in fail-fast mode.
+    fn fail_task(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        node: usize,
+        error: String,
+        timed_out: bool,
+        at: Instant,
+    ) {
+        let attempt = self.nodes[node].attempts;
+        let state = if timed_out {
+            TaskState::TimedOut
+        } else {
+            TaskState::Failed
+        };
+        self.end_task(ctx, node, state, at, Some(error.clone()));
+        self.failed.push(node as u32);
+        let kind = if timed_out {
+            EventKind::TimedOut { attempt }
+        } else {
+            EventKind::Failed { attempt, error }
+        };
+        ctx.emit(self, Some(node), at, kind);
+        ctx.scratch.clear();
+        if let Ok(skipped) = self.tracker.fail(NodeId::new(node as u32)) {
+            ctx.scratch.extend_from_slice(skipped);
+        }
+        let skipped = std::mem::take(ctx.scratch);
+        let reason = format!(
+            "dependency `{}` did not succeed",
+            self.shared.spec.tasks[node].id
+        );
+        for &s in &skipped {
+            self.end_unstarted(ctx, s.index(), TaskState::Skipped, &reason);
+        }
+        *ctx.scratch = skipped;
+        if self.shared.spec.failure_mode == FailureMode::FailFast {
+            self.stop(ctx, Stop::Failed);
+        }
+    }
+
+    /// Sets a task's final state and counts it.
+    fn end_task(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        node: usize,
+        state: TaskState,
+        at: Instant,
+        error: Option<String>,
+    ) {
+        let since = self.since_start(at);
+        let n = &mut self.nodes[node];
+        n.state = state;
+        n.ended_at = Some(n.ended_at.map_or(since, |e| e.max(since)));
+        if error.is_some() {
+            n.error = error;
+        }
+        self.open_tasks -= 1;
+        ctx.metrics.task_ended(state);
+    }
+
+    /// Ends a task that is not running (pending, queued, held back or waiting for a retry).
+    fn end_unstarted(&mut self, ctx: &mut Ctx<'_>, node: usize, state: TaskState, reason: &str) {
+        let current = self.nodes[node].state;
+        if current.is_terminal() || current == TaskState::Running {
+            return;
+        }
+        self.unqueue(ctx, node);
+        let error = (state == TaskState::Skipped).then(|| reason.to_owned());
+        let now = ctx.now;
+        self.end_task(ctx, node, state, now, error);
+        let kind = if state == TaskState::Skipped {
+            EventKind::Skipped {
+                reason: reason.to_owned(),
+            }
+        } else {
+            EventKind::Cancelled
+        };
+        ctx.emit(self, Some(node), ctx.now, kind);
+    }
+
+    /// Stops the run early: every task not running ends now, running ones are interrupted.
+    fn stop(&mut self, ctx: &mut Ctx<'_>, why: Stop) {
+        if self.stop.is_some() || self.rollback.is_some() {
+            return;
+        }
+        self.stop = Some(why);
+        self.shared.cancel.cancel();
+        let (state, reason) = match why {
+            Stop::Failed => {
+                let first = self
+                    .failed
+                    .first()
+                    .map_or("", |&n| &*self.shared.spec.tasks[n as usize].id);
+                (TaskState::Skipped, format!("fail-fast: `{first}` failed"))
+            }
+            Stop::Cancelled => (TaskState::Cancelled, String::new()),
+            Stop::TimedOut(_) => (TaskState::Cancelled, String::new()),
+        };
+        self.local.clear();
+        for node in 0..self.nodes.len() {
+            self.end_unstarted(ctx, node, state, &reason);
+        }
+    }
+
+    /// Whether nothing of the run is left in flight.
+    fn is_quiet(&self) -> bool {
+        self.running == 0 && self.in_queue == 0 && self.local.is_empty()
+    }
+
+    /// Begins the saga's rollback: each task that succeeded is compensated after every task
+    /// depending on it was.
+    fn begin_rollback(&mut self, ctx: &mut Ctx<'_>) {
+        let dag = &self.shared.spec.dag;
+        let count = self.nodes.len();
+        let participant: Vec<bool> = self
+            .nodes
+            .iter()
+            .map(|n| n.state == TaskState::Succeeded)
+            .collect();
+        let pending: Vec<u32> = (0..count)
+            .map(|i| {
+                dag.dependents(NodeId::new(i as u32))
+                    .iter()
+                    .filter(|d| participant[d.index()])
+                    .count() as u32
+            })
+            .collect();
+        let ready: Vec<usize> = (0..count)
+            .filter(|&i| participant[i] && pending[i] == 0)
+            .collect();
+        self.rollback = Some(RollbackState {
+            participant,
+            pending,
+            outstanding: 0,
+            compensated: Vec::new(),
+            failed: Vec::new(),
+        });
+        self.undo(ctx, ready);
+    }
+
+    /// Starts the compensation of each task in `ready` (every dependent already undone); tasks
+    /// without one pass straight through to their own dependencies.
+    fn undo(&mut self, ctx: &mut Ctx<'_>, mut ready: Vec<usize>) {
+        while let Some(node) = ready.pop() {
+            if self.shared.spec.tasks[node].compensation.is_some() {
+                self.nodes[node].state = TaskState::Compensating;
+                if let Some(rb) = &mut self.rollback {
+                    rb.outstanding += 1;
+                }
+                let since = self.since_start(ctx.now);
+                self.nodes[node].last_queued = since;
+                ctx.emit(self, Some(node), ctx.now, EventKind::Compensating);
+                self.admit(ctx, node, true);
+            } else {
+                self.release(node, &mut ready);
+            }
+        }
+    }
+
+    /// `node` is undone (or had nothing to undo): its dependencies may now be.
+    fn release(&mut self, node: usize, ready: &mut Vec<usize>) {
+        let Some(rb) = &mut self.rollback else { return };
+        for dep in self.shared.spec.dag.dependencies(NodeId::new(node as u32)) {
+            let d = dep.index();
+            if rb.participant[d] {
+                rb.pending[d] -= 1;
+                if rb.pending[d] == 0 {
+                    ready.push(d);
+                }
+            }
+        }
+    }
+
+    fn compensation_ended(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        node: usize,
+        outcome: Outcome<TaskOutput, TaskError>,
+        at: Instant,
+    ) {
+        let attempts = self.nodes[node].compensation_attempts;
+        let (message, retryable, asked) = match outcome {
+            Outcome::Succeeded(_) => {
+                self.nodes[node].state = TaskState::Compensated;
+                ctx.metrics.task_ended(TaskState::Compensated);
+                ctx.emit(self, Some(node), at, EventKind::Compensated { attempts });
+                let mut ready = Vec::new();
+                if let Some(rb) = &mut self.rollback {
+                    rb.outstanding -= 1;
+                    rb.compensated.push(node as u32);
+                }
+                self.release(node, &mut ready);
+                self.undo(ctx, ready);
+                return;
+            }
+            Outcome::Failed(e) => (e.to_string(), e.is_retryable(), e.retry_after_delay()),
+            Outcome::Panicked(m) => (format!("panicked: {m}"), true, None),
+            Outcome::TimedOut(after) => {
+                (format!("timed out after {}", humanize(after)), true, None)
+            }
+            Outcome::Cancelled => (
+                "the executor dropped the attempt (it is shutting down)".to_owned(),
+                true,
+                None,
+            ),
+        };
+        let policy = self.shared.spec.tasks[node].compensation_retry;
+        let seed = self.seed;
+        let n = &mut self.nodes[node];
+        if n.compensation_attempts == 1 {
+            // The task's own retry delays are spent: the compensation draws from its policy.
+            n.delays = Some(Box::new(match seed {
+                Some(seed) => policy.delays_seeded(seed ^ GOLDEN ^ node as u64),
+                None => policy.delays(),
+            }));
+        }
+        let next = if retryable {
+            n.delays.as_mut().and_then(|d| d.next())
+        } else {
+            None
+        };
+        n.compensation_error = Some(message.clone());
+        if let Some(delay) = next {
+            let delay = asked.unwrap_or(delay);
+            ctx.emit(
+                self,
+                Some(node),
+                at,
+                EventKind::CompensationRetrying {
+                    attempt: attempts,
+                    error: message,
+                    delay,
+                },
+            );
+            self.nodes[node].last_queued = self.since_start(at + delay);
+            self.push(ctx, node, true, false, Some(at + delay));
+            return;
+        }
+        self.nodes[node].state = TaskState::Failed;
+        ctx.metrics.task_ended(TaskState::Failed);
+        if let Some(rb) = &mut self.rollback {
+            rb.outstanding -= 1;
+            rb.failed.push(node as u32);
+        }
+        ctx.emit(
+            self,
+            Some(node),
+            at,
+            EventKind::CompensationFailed {
+                attempts,
+                error: message,
+            },
+        );
+    }
+
+    /// The run's outcome (once nothing is left in flight).
+    fn outcome(&self) -> RunOutcome {
+        match self.stop {
+            Some(Stop::Cancelled) => RunOutcome::Cancelled,
+            Some(Stop::TimedOut(after)) => RunOutcome::TimedOut { after },
+            Some(Stop::Failed) | None if self.failed.is_empty() => RunOutcome::Succeeded,
+            Some(Stop::Failed) | None => RunOutcome::Failed {
+                tasks: self.names(&self.failed),
+            },
+        }
+    }
+
+    fn names(&self, nodes: &[u32]) -> Vec<String> {
+        nodes
+            .iter()
+            .map(|&n| self.shared.spec.tasks[n as usize].id.to_string())
+            .collect()
+    }
+
+    fn report(&self, outcome: RunOutcome, now: Instant) -> RunReport {
+        let spec = &self.shared.spec;
+        let secs = Duration::from_nanos;
+        let mut totals = Totals {
+            tasks: self.nodes.len(),
+            ..Totals::default()
+        };
+        let tasks = self
+            .nodes
+            .iter()
+            .zip(&spec.tasks)
+            .map(|(n, t)| {
+                match n.state {
+                    TaskState::Succeeded => totals.succeeded += 1,
+                    TaskState::Failed => totals.failed += 1,
+                    TaskState::TimedOut => totals.timed_out += 1,
+                    TaskState::Cancelled => totals.cancelled += 1,
+                    TaskState::Skipped => totals.skipped += 1,
+                    TaskState::Compensated => totals.compensated += 1,
+                    _ => {}
+                }
+                if n.compensation_attempts > 0 && n.state == TaskState::Failed {
+                    totals.compensation_failed += 1;
+                }
+                totals.attempts += u64::from(n.attempts);
+                totals.retries += u64::from(n.attempts.saturating_sub(1));
+                totals.wait += secs(n.wait);
+                totals.run_time += secs(n.run_time);
+                TaskReport {
+                    id: t.id.to_string(),
+                    state: n.state,
+                    attempts: n.attempts,
+                    priority: t.priority,
+                    tags: t.tags.clone(),
+                    queued_at: n.queued_at.map(secs),
+                    started_at: n.started_at.map(secs),
+                    ended_at: n.ended_at.map(secs),
+                    wait: secs(n.wait),
+                    run_time: secs(n.run_time),
+                    error: n.error.clone(),
+                    compensation: (n.compensation_attempts > 0).then(|| CompensationReport {
+                        attempts: n.compensation_attempts,
+                        error: (n.state != TaskState::Compensated)
+                            .then(|| n.compensation_error.clone())
+                            .flatten(),
+                    }),
+                }
+            })
+            .collect();
+        let rollback = self.rollback.as_ref().map(|rb| Rollback {
+            compensated: self.names(&rb.compensated),
+            failed: self.names(&rb.failed),
+            blocked: (0..self.nodes.len())
+                .filter(|&i| {
+                    rb.participant[i]
+                        && self.nodes[i].state == TaskState::Succeeded
+                        && spec.tasks[i].compensation.is_some()
+                })
+                .map(|i| spec.tasks[i].id.to_string())
+                .collect(),
+        });
+        RunReport {
+            run: self.id(),
+            workflow: spec.name.to_string(),
+            outcome,
+            rollback,
+            duration: now.saturating_duration_since(self.start),
+            tasks,
+            critical_path: self.critical_path(),
+            totals,
+        }
+    }
+
+    /// From the task that ended last, back through the dependency that ended last at each step.
+    fn critical_path(&self) -> CriticalPath {
+        let ran = |i: usize| self.nodes[i].started_at.is_some();
+        let ended = |i: usize| self.nodes[i].ended_at.unwrap_or(0);
+        // Ties (instant tasks) go to the one that started later: a dependent, not its dependency.
+        let key = |i: usize| (ended(i), self.nodes[i].started_at, i);
+        let Some(mut current) = (0..self.nodes.len())
+            .filter(|&i| ran(i))
+            .max_by_key(|&i| key(i))
+        else {
+            return CriticalPath::default();
+        };
+        let mut path = vec![current];
+        let dag = &self.shared.spec.dag;
+        while let Some(dep) = dag
+            .dependencies(NodeId::new(current as u32))
+            .iter()
+            .map(|d| d.index())
+            .filter(|&d| ran(d))
+            .max_by_key(|&d| key(d))
+        {
+            path.push(dep);
+            current = dep;
+        }
+        path.reverse();
+        let first = self.nodes[path[0]].started_at.unwrap_or(0);
+        let last = ended(*path.last().expect("the path has a task"));
+        CriticalPath {
+            tasks: path
+                .iter()
+                .map(|&i| self.shared.spec.tasks[i].id.to_string())
+                .collect(),
+            duration: Duration::from_nanos(last.saturating_sub(first)),
+        }
+    }
+}
+
+/// Spreads task indices over seeds.
+const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// A failed attempt, classified.
+struct Failure {
+    message: String,
+    retryable: bool,
+    retry_after: Option<Duration>,
+    timed_out: bool,
+}
+
+fn humanize(d: Duration) -> String {
+    format!("{d:?}")
+}
+
+/// What woke the engine.
+enum Wake<E> {
+    Inbox,
+    Command(Option<Command>),
+    Popped(Result<Option<Popped<QueuedTask>>, E>),
+    Timer,
+}
+
+/// The engine task's state.
+pub(crate) struct Engine<Q, X> {
+    queue: Q,
+    executor: Arc<X>,
+    capacity: usize,
+    inbox: Arc<Inbox>,
+    commands: mpsc::UnboundedReceiver<Command>,
+    metrics: Metrics,
+    runs: Vec<Option<Run>>,
+    free: Vec<u32>,
+    subscribers: Vec<mpsc::UnboundedSender<Event>>,
+    ops: Vec<Op>,
+    scratch: Vec<NodeId>,
+    queued: usize,
+    in_flight: usize,
+    active: usize,
+    open: bool,
+}
+
+/// Borrows a [`Ctx`] and run `$slot` from the engine (disjoint fields).
+macro_rules! with_run {
+    ($engine:expr, $slot:expr, $now:expr, |$run:ident, $ctx:ident| $body:expr) => {{
+        let engine = &mut *$engine;
+        match engine.runs.get_mut($slot as usize).and_then(Option::as_mut) {
+            Some($run) => {
+                let mut $ctx = Ctx {
+                    now: $now,
+                    subscribers: &mut engine.subscribers,
+                    metrics: &engine.metrics,
+                    ops: &mut engine.ops,
+                    scratch: &mut engine.scratch,
+                    queued: &mut engine.queued,
+                };
+                Some($body)
+            }
+            None => None,
+        }
+    }};
+}
+
+impl<Q, X> Engine<Q, X>
+where
+    Q: TaskQueue<QueuedTask>,
+    X: Executor,
+{
+    pub(crate) fn new(
+        queue: Q,
+        executor: Arc<X>,
+        inbox: Arc<Inbox>,
+        commands: mpsc::UnboundedReceiver<Command>,
+    ) -> Self {
+        let capacity = executor.capacity().max(1);
+        Self {
+            queue,
+            executor,
+            capacity,
+            inbox,
+            commands,
+            metrics: Metrics::register(),
+            runs: Vec::new(),
+            free: Vec::new(),
+            subscribers: Vec::new(),
+            ops: Vec::new(),
+            scratch: Vec::new(),
+            queued: 0,
+            in_flight: 0,
+            active: 0,
+            open: true,
+        }
+    }
+
+    /// Runs until every handle is gone and every run has ended.
+    pub(crate) async fn run(mut self) {
+        let mut batch = Vec::new();
+        loop {
+            loop {
+                match self.commands.try_recv() {
+                    Ok(command) => self.command(command).await,
+                    Err(mpsc::error::TryRecvError::Empty) => break,
+                    Err(mpsc::error::TryRecvError::Disconnected) => {
+                        self.open = false;
+                        break;
+                    }
+                }
+            }
+            self.inbox.take(&mut batch);
+            for finished in batch.drain(..) {
+                self.finished(finished).await;
+            }
+            self.deadlines().await;
+            self.dispatch_ready().await;
+            self.metrics.queue_depth.set(self.queued as f64);
+            self.metrics.workers_busy.set(self.in_flight as f64);
+            if !self.open && self.active == 0 && self.in_flight == 0 {
+                break;
+            }
+            let wake = self.wait().await;
+            match wake {
+                Wake::Inbox | Wake::Timer => {}
+                Wake::Command(Some(command)) => self.command(command).await,
+                Wake::Command(None) => self.open = false,
+                Wake::Popped(Ok(Some(popped))) => self.dispatch(popped).await,
+                Wake::Popped(Ok(None)) => {}
+                Wake::Popped(Err(error)) => {
+                    tracing::warn!(%error, "the queue failed to pop; waiting for the next event");
+                }
+            }
+        }
+    }
+
+    async fn wait(&mut self) -> Wake<Q::Error> {
+        let can_pop = self.in_flight < self.capacity && self.queued > 0;
+        let deadline = self
+            .runs
+            .iter()
+            .flatten()
+            .filter(|r| r.stop.is_none() && r.rollback.is_none())
+            .filter_map(|r| r.deadline)
+            .min();
+        let far = Instant::now() + Duration::from_secs(86_400 * 365);
+        tokio::select! {
+            biased;
+            () = self.inbox.notify.notified() => Wake::Inbox,
+            command = self.commands.recv(), if self.open => Wake::Command(command),
+            () = sleep_until(deadline.unwrap_or(far)), if deadline.is_some() => Wake::Timer,
+            popped = self.queue.pop(), if can_pop => Wake::Popped(popped),
+        }
+    }
+
+    async fn command(&mut self, command: Command) {
+        match command {
+            Command::Start(new) => self.start(*new).await,
+            Command::Cancel(id) => {
+                let slot = self
+                    .runs
+                    .iter()
+                    .flatten()
+                    .find(|r| r.id() == id)
+                    .map(|r| r.slot);
+                if let Some(slot) = slot {
+                    with_run!(self, slot, Instant::now(), |run, ctx| run
+                        .stop(&mut ctx, Stop::Cancelled));
+                    self.settle(slot).await;
+                }
+            }
+            Command::Subscribe(sender) => self.subscribers.push(sender),
+        }
+    }
+
+    async fn start(&mut self, new: NewRun) {
+        let NewRun {
+            shared,
+            options,
+            reply,
+        } = new;
+        let now = Instant::now();
+        let spec = Arc::clone(&shared.spec);
+        let count = spec.tasks.len();
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                self.runs.push(None);
+                (self.runs.len() - 1) as u32
+            }
+        };
+        let span = tracing::info_span!("run", id = shared.id.0, workflow = &*spec.name);
+        let tracker = ReadyTracker::new(&spec.dag);
+        let initial: Vec<NodeId> = tracker.initial_ready().to_vec();
+        self.runs[slot as usize] = Some(Run {
+            slot,
+            tracker,
+            nodes: (0..count).map(|_| NodeRun::new()).collect(),
+            start: now,
+            span,
+            limit: spec.max_parallelism.unwrap_or(usize::MAX),
+            admitted: 0,
+            local: BinaryHeap::new(),
+            seq: 0,
+            running: 0,
+            in_queue: 0,
+            open_tasks: count,
+            stop: None,
+            failed: Vec::new(),
+            deadline: spec.timeout.map(|t| now + t),
+            reply: Some(reply),
+            faults: (!options.faults.is_empty()).then_some(options.faults),
+            seed: options.seed,
+            rollback: None,
+            shared,
+        });
+        self.active += 1;
+        self.metrics.runs_active.increment(1.0);
+        with_run!(self, slot, now, |run, ctx| {
+            ctx.emit(
+                run,
+                None,
+                now,
+                EventKind::RunStarted {
+                    workflow: Arc::clone(&spec.name),
+                    tasks: count,
+                },
+            );
+            for node in initial {
+                run.make_ready(&mut ctx, node.index());
+            }
+        });
+        self.settle(slot).await;
+    }
+
+    async fn finished(&mut self, finished: Finished) {
+        self.in_flight -= 1;
+        let slot = finished.key.slot;
+        let run_id = finished.key.run;
+        let now = Instant::now();
+        let handled = with_run!(self, slot, now, |run, ctx| {
+            if run.id().0 == run_id {
+                run.finished(&mut ctx, finished);
+                true
+            } else {
+                false
+            }
+        });
+        if handled == Some(true) {
+            self.settle(slot).await;
+        }
+    }
+
+    async fn dispatch(&mut self, popped: Popped<QueuedTask>) {
+        self.queued = self.queued.saturating_sub(1);
+        let slot = popped.item.slot;
+        let inbox = Arc::clone(&self.inbox);
+        let attempt = with_run!(self, slot, Instant::now(), |run, ctx| {
+            if run.id() == popped.item.run {
+                run.dispatch(&mut ctx, &popped, &inbox)
+            } else {
+                None
+            }
+        })
+        .flatten();
+        if let Some(attempt) = attempt {
+            self.in_flight += 1;
+            self.executor.execute(attempt);
+        }
+        self.settle(slot).await;
+    }
+
+    /// Pops and hands over ready attempts while the executor has room.
+    async fn dispatch_ready(&mut self) {
+        while self.in_flight < self.capacity && self.queued > 0 {
+            match self.queue.try_pop().await {
+                Ok(popped) => self.dispatch(popped).await,
+                Err(TryPopError::Backend(error)) => {
+                    tracing::warn!(%error, "the queue failed to pop; waiting for the next event");
+                    break;
+                }
+                Err(_) => break, // only delayed retries are left
+            }
+        }
+    }
+
+    async fn deadlines(&mut self) {
+        let now = Instant::now();
+        let due: Vec<u32> = self
+            .runs
+            .iter()
+            .flatten()
+            .filter(|r| r.stop.is_none() && r.rollback.is_none())
+            .filter(|r| r.deadline.is_some_and(|d| d <= now))
+            .map(|r| r.slot)
+            .collect();
+        for slot in due {
+            with_run!(self, slot, now, |run, ctx| {
+                let after = run.shared.spec.timeout.unwrap_or_default();
+                run.stop(&mut ctx, Stop::TimedOut(after));
+            });
+            self.settle(slot).await;
+        }
+    }
+
+    /// Applies the queue operations a change asked for, then ends the run if it is over.
+    async fn settle(&mut self, slot: u32) {
+        loop {
+            self.apply_ops().await;
+            self.maybe_finish(slot);
+            if self.ops.is_empty() {
+                break;
+            }
+        }
+    }
+
+    async fn apply_ops(&mut self) {
+        while !self.ops.is_empty() {
+            let ops = std::mem::take(&mut self.ops);
+            for op in ops {
+                match op {
+                    Op::Cancel { ticket } => {
+                        if let Err(error) = self.queue.cancel(ticket).await {
+                            tracing::warn!(%error, "the queue failed to cancel an item; it will be dropped when popped");
+                        }
+                    }
+                    Op::Push { item, options } => self.push(item, options).await,
+                }
+            }
+        }
+    }
+
+    async fn push(&mut self, item: QueuedTask, options: PushOptions) {
+        let node = item.node as usize;
+        let wanted = self.runs[item.slot as usize].as_ref().is_some_and(|r| {
+            r.id() == item.run && r.nodes[node].in_queue && r.nodes[node].ticket.is_none()
+        });
+        if !wanted {
+            return; // ended before its push was applied
+        }
+        match self.queue.push(item, options).await {
+            Ok(ticket) => {
+                if let Some(run) = self.runs[item.slot as usize].as_mut() {
+                    run.nodes[node].ticket = Some(ticket);
+                }
+            }
+            Err(error) => {
+                let message = format!("could not be queued: {error}");
+                let now = Instant::now();
+                with_run!(self, item.slot, now, |run, ctx| {
+                    run.unqueue(&mut ctx, node);
+                    if item.compensation {
+                        run.compensation_ended(
+                            &mut ctx,
+                            node,
+                            Outcome::Failed(TaskError::permanent(message)),
+                            now,
+                        );
+                    } else {
+                        run.fail_task(&mut ctx, node, message, false, now);
+                    }
+                    run.refill(&mut ctx);
+                });
+            }
+        }
+    }
+
+    /// Ends the run in `slot` if nothing of it is left; begins a saga's rollback first if due.
+    fn maybe_finish(&mut self, slot: u32) {
+        let now = Instant::now();
+        with_run!(self, slot, now, |run, ctx| {
+            if run.open_tasks == 0
+                && run.is_quiet()
+                && run.rollback.is_none()
+                && run.shared.spec.saga
+                && !(run.stop.is_none() && run.failed.is_empty())
+            {
+                run.begin_rollback(&mut ctx);
+            }
+        });
+        self.finish_if_quiet(slot, now);
+    }
+
+    fn finish_if_quiet(&mut self, slot: u32, now: Instant) {
+        let Some(run) = self.runs[slot as usize].as_ref() else {
+            return;
+        };
+        if run.open_tasks > 0
+            || !run.is_quiet()
+            || run.rollback.as_ref().is_some_and(|rb| rb.outstanding > 0)
+        {
+            return;
+        }
+        let mut run = self.runs[slot as usize].take().expect("checked above");
+        self.free.push(slot);
+        self.active -= 1;
+        let outcome = run.outcome();
+        let report = run.report(outcome.clone(), now);
+        let mut ctx = Ctx {
+            now,
+            subscribers: &mut self.subscribers,
+            metrics: &self.metrics,
+            ops: &mut self.ops,
+            scratch: &mut self.scratch,
+            queued: &mut self.queued,
+        };
+        ctx.emit(
+            &run,
+            None,
+            now,
+            EventKind::RunFinished {
+                outcome: outcome.clone(),
+            },
+        );
+        self.metrics.run_ended(&outcome);
+        self.metrics.runs_active.decrement(1.0);
+        let _span = run.span.enter();
+        tracing::info!(outcome = %outcome, tasks = report.totals.tasks, "run finished");
+        if let Some(reply) = run.reply.take() {
+            // The handle may have been dropped: the report is then discarded.
+            let _ = reply.send(report);
+        }
+    }
+}

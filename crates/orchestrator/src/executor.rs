@@ -1,0 +1,207 @@
+//! [`Executor`]: where attempts run. The orchestrator is written against this trait; a
+//! [`Pool`] is the in-process implementation, and remote agents will be others.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use baton_pool::{Job, JobOptions, Outcome, Pool};
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use crate::error::TaskError;
+use crate::task::{BoxedAttempt, Output};
+
+/// Runs attempts. The orchestrator never hands an executor more than
+/// [`capacity`](Executor::capacity) attempts at once, so its own priority queue decides the
+/// order, and it learns each attempt's end through the attempt's [`Done`].
+pub trait Executor: Send + Sync + 'static {
+    /// How many attempts it runs at once.
+    fn capacity(&self) -> usize;
+
+    /// Runs `attempt` (or refuses it by dropping its [`Done`], which reports it
+    /// [`Cancelled`](Outcome::Cancelled)). The attempt's future must be dropped if it runs past
+    /// its [`timeout`](Attempt::timeout), reporting [`TimedOut`](Outcome::TimedOut); a panic in
+    /// it reports [`Panicked`](Outcome::Panicked).
+    fn execute(&self, attempt: Attempt);
+}
+
+/// One attempt of a task (or a compensation), for an [`Executor`] to run.
+#[derive(Debug)]
+pub struct Attempt {
+    pub(crate) future: AttemptFuture,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) done: Done,
+}
+
+impl Attempt {
+    /// How long the attempt may run, from its start.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// The future to run and the [`Done`] to report its outcome to.
+    pub fn into_parts(self) -> (AttemptFuture, Done) {
+        (self.future, self.done)
+    }
+}
+
+/// The work of one attempt: resolves to the task's output or its error.
+pub struct AttemptFuture {
+    pub(crate) inner: BoxedAttempt,
+}
+
+impl Future for AttemptFuture {
+    type Output = Result<TaskOutput, TaskError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.inner.as_mut().poll(cx).map(|r| r.map(TaskOutput))
+    }
+}
+
+impl fmt::Debug for AttemptFuture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AttemptFuture")
+    }
+}
+
+/// A task's output on its way back to the orchestrator (opaque).
+pub struct TaskOutput(pub(crate) Output);
+
+impl fmt::Debug for TaskOutput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TaskOutput")
+    }
+}
+
+/// Which attempt a [`Done`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Key {
+    pub(crate) slot: u32,
+    pub(crate) run: u64,
+    pub(crate) node: u32,
+    pub(crate) compensation: bool,
+}
+
+/// An attempt's end, as reported.
+pub(crate) struct Finished {
+    pub(crate) key: Key,
+    pub(crate) outcome: Outcome<TaskOutput, TaskError>,
+    pub(crate) ended: Instant,
+}
+
+/// Where [`Done`]s deliver: a batch the engine takes whole.
+#[derive(Debug, Default)]
+pub(crate) struct Inbox {
+    batch: Mutex<Vec<Finished>>,
+    pub(crate) notify: Notify,
+}
+
+impl Inbox {
+    fn push(&self, finished: Finished) {
+        let was_empty = {
+            let mut batch = self.batch.lock().unwrap_or_else(PoisonError::into_inner);
+            batch.push(finished);
+            batch.len() == 1
+        };
+        if was_empty {
+            // One wake-up per batch: the engine takes everything that arrived meanwhile.
+            self.notify.notify_one();
+        }
+    }
+
+    /// Swaps the waiting batch into `into` (which must be empty).
+    pub(crate) fn take(&self, into: &mut Vec<Finished>) {
+        let mut batch = self.batch.lock().unwrap_or_else(PoisonError::into_inner);
+        std::mem::swap(&mut *batch, into);
+    }
+}
+
+impl fmt::Debug for Finished {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Finished")
+            .field("key", &self.key)
+            .field("outcome", &self.outcome.kind())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reports one attempt's outcome to its orchestrator, exactly once: call
+/// [`finish`](Done::finish), or drop it (which reports [`Cancelled`](Outcome::Cancelled)).
+pub struct Done {
+    inbox: Option<Arc<Inbox>>,
+    key: Key,
+}
+
+impl Done {
+    pub(crate) fn new(inbox: Arc<Inbox>, key: Key) -> Self {
+        Self {
+            inbox: Some(inbox),
+            key,
+        }
+    }
+
+    /// Reports how the attempt ended.
+    pub fn finish(mut self, outcome: Outcome<TaskOutput, TaskError>) {
+        self.send(outcome);
+    }
+
+    fn send(&mut self, outcome: Outcome<TaskOutput, TaskError>) {
+        if let Some(inbox) = self.inbox.take() {
+            inbox.push(Finished {
+                key: self.key,
+                outcome,
+                ended: Instant::now(),
+            });
+        }
+    }
+}
+
+impl Drop for Done {
+    fn drop(&mut self) {
+        self.send(Outcome::Cancelled);
+    }
+}
+
+impl fmt::Debug for Done {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Done").field("key", &self.key).finish()
+    }
+}
+
+/// The in-process executor: each attempt is a pool job whose outcome goes straight to the
+/// orchestrator's inbox ([`Job::with_callback`]). The pool isolates panics, enforces timeouts and
+/// scales its workers.
+impl Executor for Pool {
+    fn capacity(&self) -> usize {
+        self.max_workers()
+    }
+
+    fn execute(&self, attempt: Attempt) {
+        let timeout = attempt.timeout();
+        let (future, done) = attempt.into_parts();
+        let mut job = Job::with_callback(future, move |outcome| done.finish(outcome));
+        if let Some(options) = timeout.and_then(|t| JobOptions::new().timeout(t).ok()) {
+            job = job.with_options(options);
+        } else {
+            job = job.with_options(JobOptions::new().no_timeout());
+        }
+        if let Err(refused) = self.submit_job(job) {
+            // Dropping the refused job reports the attempt Cancelled.
+            tracing::debug!(%refused, "the pool refused an attempt");
+        }
+    }
+}
+
+impl<X: Executor> Executor for Arc<X> {
+    fn capacity(&self) -> usize {
+        (**self).capacity()
+    }
+
+    fn execute(&self, attempt: Attempt) {
+        (**self).execute(attempt);
+    }
+}

@@ -1,0 +1,234 @@
+//! [`Task`]: one unit of a workflow, its handler and its settings.
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use baton_queue::Priority;
+use baton_retry::Policy;
+
+use crate::context::TaskContext;
+use crate::error::TaskError;
+use crate::faults::Fault;
+
+/// A task's output, type-erased; dependents read it back with
+/// [`TaskContext::output`](crate::TaskContext::output).
+pub(crate) type Output = Box<dyn Any + Send + Sync>;
+
+/// One attempt of a task or a compensation, boxed.
+pub(crate) type BoxedAttempt = Pin<Box<dyn Future<Output = Result<Output, TaskError>> + Send>>;
+
+/// A handler with its types erased: called once per attempt, with the fault to inject (if any).
+/// The returned future does everything on the worker: the handler's own synchronous part runs
+/// there too (so its panic is the attempt's), and it stops at the run's cancellation.
+pub(crate) type Handler = Arc<dyn Fn(TaskContext, Option<Fault>) -> BoxedAttempt + Send + Sync>;
+
+fn erase<F, Fut, T>(handler: F) -> Handler
+where
+    F: Fn(TaskContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, TaskError>> + Send + 'static,
+    T: Any + Send + Sync,
+{
+    let handler = Arc::new(handler);
+    Arc::new(move |ctx: TaskContext, fault: Option<Fault>| {
+        let handler = Arc::clone(&handler);
+        Box::pin(async move {
+            // Compensations run to their end: the run's cancellation is what started them.
+            let cancel = (!ctx.compensating).then(|| ctx.shared.cancel.clone());
+            let work = async move {
+                match fault {
+                    None => {}
+                    Some(Fault::Fail) => return Err(TaskError::msg("injected failure")),
+                    Some(Fault::Panic) => panic!("injected panic"),
+                    Some(Fault::Hang) => std::future::pending::<()>().await,
+                    Some(Fault::Slow(delay)) => tokio::time::sleep(delay).await,
+                }
+                handler(ctx).await.map(|value| Box::new(value) as Output)
+            };
+            match cancel {
+                None => work.await,
+                Some(token) => {
+                    tokio::select! {
+                        biased;
+                        result = work => result,
+                        () = token.cancelled() => Err(TaskError::cancelled()),
+                    }
+                }
+            }
+        })
+    })
+}
+
+/// One task of a workflow: an id, an async handler, and how to run it.
+///
+/// The handler is called once per attempt with a [`TaskContext`] (its run, attempt number,
+/// dependencies' outputs, cancellation). Its `Ok` value is the task's output, which dependents
+/// read with [`TaskContext::output`]; any `Err` is a failed attempt, retried under the task's
+/// [`retry`](Task::retry) policy.
+///
+/// ```
+/// use std::time::Duration;
+/// use baton_orchestrator::{Policy, Priority, Task};
+///
+/// let task = Task::new("upload", |ctx| async move {
+///     let size: &u64 = ctx.output("compress")?;
+///     Ok(format!("uploaded {size} bytes"))
+/// })
+/// .needs(["compress"])
+/// .priority(Priority::High)
+/// .retry(Policy::exponential(Duration::from_millis(100), 2.0).attempts(5).build()?)
+/// .timeout(Duration::from_secs(30))
+/// .compensate(|_ctx| async { Ok(()) }) // delete the upload if the workflow rolls back
+/// .tag("io");
+/// assert_eq!(task.id(), "upload");
+/// # Ok::<(), baton_orchestrator::PolicyError>(())
+/// ```
+#[derive(Clone)]
+pub struct Task {
+    pub(crate) id: String,
+    pub(crate) needs: Vec<String>,
+    pub(crate) priority: Priority,
+    pub(crate) retry: Option<Policy>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) handler: Handler,
+    pub(crate) compensation: Option<Handler>,
+    pub(crate) compensation_retry: Option<Policy>,
+    pub(crate) tags: Vec<String>,
+    pub(crate) weight: u64,
+}
+
+impl Task {
+    /// A task `id` that runs `handler`: `Normal` priority, no dependencies, the workflow's
+    /// default retry policy, no timeout, no compensation, weight 1.
+    pub fn new<F, Fut, T>(id: impl Into<String>, handler: F) -> Self
+    where
+        F: Fn(TaskContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, TaskError>> + Send + 'static,
+        T: Any + Send + Sync,
+    {
+        Self {
+            id: id.into(),
+            needs: Vec::new(),
+            priority: Priority::Normal,
+            retry: None,
+            timeout: None,
+            handler: erase(handler),
+            compensation: None,
+            compensation_retry: None,
+            tags: Vec::new(),
+            weight: 1,
+        }
+    }
+
+    /// The tasks this one needs: it starts only after all of them succeeded, and can read their
+    /// outputs. Adds to any named before.
+    #[must_use]
+    pub fn needs<I, S>(mut self, ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.needs.extend(ids.into_iter().map(Into::into));
+        self
+    }
+
+    /// The priority the task is queued at (across every run of the orchestrator).
+    #[must_use]
+    pub fn priority(mut self, priority: Priority) -> Self {
+        self.priority = priority;
+        self
+    }
+
+    /// The retry policy for failed attempts (replacing the workflow's default).
+    #[must_use]
+    pub fn retry(mut self, policy: Policy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Each attempt ends [`TimedOut`](crate::TaskState::TimedOut) if it runs longer than
+    /// `timeout` (measured from when a worker starts it). A timed-out attempt may be retried.
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// What undoes this task's effects if the workflow is a saga and the run fails: called after
+    /// every task that depends on this one has been compensated. Its context can read this task's
+    /// own output.
+    #[must_use]
+    pub fn compensate<F, Fut>(mut self, handler: F) -> Self
+    where
+        F: Fn(TaskContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), TaskError>> + Send + 'static,
+    {
+        self.compensation = Some(erase(handler));
+        self
+    }
+
+    /// The retry policy of the compensation (default: exponential from 100 ms, doubling, at most
+    /// 30 s apart, 10 attempts: a rollback should try hard).
+    #[must_use]
+    pub fn compensation_retry(mut self, policy: Policy) -> Self {
+        self.compensation_retry = Some(policy);
+        self
+    }
+
+    /// Adds a tag (for reports, filters and, later, agent selection).
+    #[must_use]
+    pub fn tag(mut self, tag: impl Into<String>) -> Self {
+        self.tags.push(tag.into());
+        self
+    }
+
+    /// The task's expected cost relative to others (default 1), used to find the critical path
+    /// that scheduling favours (see [`Boost`](crate::Boost)).
+    #[must_use]
+    pub fn weight(mut self, weight: u64) -> Self {
+        self.weight = weight;
+        self
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The tasks it needs.
+    pub fn dependencies(&self) -> &[String] {
+        &self.needs
+    }
+
+    /// Its tags.
+    pub fn tags(&self) -> &[String] {
+        &self.tags
+    }
+}
+
+impl fmt::Debug for Task {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Task")
+            .field("id", &self.id)
+            .field("needs", &self.needs)
+            .field("priority", &self.priority)
+            .field("retry", &self.retry)
+            .field("timeout", &self.timeout)
+            .field("compensable", &self.compensation.is_some())
+            .field("tags", &self.tags)
+            .field("weight", &self.weight)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The default compensation retry policy.
+pub(crate) fn patient() -> Policy {
+    Policy::exponential(Duration::from_millis(100), 2.0)
+        .max_delay(Duration::from_secs(30))
+        .attempts(10)
+        .build()
+        .expect("the default compensation policy is valid")
+}

@@ -1,0 +1,393 @@
+//! [`Workflow`]: a validated set of tasks and the settings of its runs.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use baton_dag::{Dag, DagBuilder, NodeId};
+use baton_queue::Priority;
+use baton_retry::{Policy, RetryBudget};
+
+use crate::error::{WorkflowError, WorkflowProblem};
+use crate::task::{Handler, Task, patient};
+
+/// What a run does when a task fails for good (its retries exhausted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum FailureMode {
+    /// Cancel the run's running tasks and skip every task not started yet (the default).
+    #[default]
+    FailFast,
+    /// Skip only the tasks that depend on the failed one; run everything else.
+    Continue,
+}
+
+/// How scheduling favours the tasks that decide when a run ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Boost {
+    /// Tasks run at exactly the priority they were given.
+    None,
+    /// Tasks on the workflow's critical path (the heaviest chain by [`Task::weight`]) are queued
+    /// one level higher than they were given, never above `High` (the default): when workers are
+    /// scarce, the chain that decides the finish time is not starved by short side tasks.
+    #[default]
+    CriticalPath,
+}
+
+/// One task as a run needs it.
+pub(crate) struct TaskSpec {
+    pub(crate) id: Arc<str>,
+    pub(crate) priority: Priority,
+    pub(crate) retry: Policy,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) handler: Handler,
+    pub(crate) compensation: Option<Handler>,
+    pub(crate) compensation_retry: Policy,
+    pub(crate) tags: Vec<String>,
+}
+
+/// A validated workflow, shared by its runs.
+pub(crate) struct Spec {
+    pub(crate) name: Arc<str>,
+    pub(crate) dag: Dag<String>,
+    /// In node order: `tasks[i]` is node `i`.
+    pub(crate) tasks: Vec<TaskSpec>,
+    pub(crate) max_parallelism: Option<usize>,
+    pub(crate) failure_mode: FailureMode,
+    pub(crate) saga: bool,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) retry_budget: Option<Arc<RetryBudget>>,
+}
+
+/// A workflow: tasks with dependencies, validated once, run any number of times (concurrently
+/// too) by an [`Orchestrator`](crate::Orchestrator). Cheap to clone.
+///
+/// ```
+/// use baton_orchestrator::{FailureMode, Task, Workflow};
+///
+/// let workflow = Workflow::builder("deploy")
+///     .task(Task::new("build", |_| async { Ok(()) }))
+///     .task(Task::new("test", |_| async { Ok(()) }).needs(["build"]))
+///     .task(Task::new("ship", |_| async { Ok(()) }).needs(["test"]))
+///     .max_parallelism(4)
+///     .failure_mode(FailureMode::Continue)
+///     .build()?;
+/// assert_eq!(workflow.len(), 3);
+/// assert_eq!(workflow.name(), "deploy");
+/// # Ok::<(), baton_orchestrator::WorkflowError>(())
+/// ```
+#[derive(Clone)]
+pub struct Workflow {
+    pub(crate) spec: Arc<Spec>,
+}
+
+impl Workflow {
+    /// A builder for a workflow called `name`.
+    pub fn builder(name: impl Into<String>) -> WorkflowBuilder {
+        WorkflowBuilder::new(name)
+    }
+
+    /// The workflow's name.
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// How many tasks it has.
+    pub fn len(&self) -> usize {
+        self.spec.tasks.len()
+    }
+
+    /// Whether it has no task (never true: an empty workflow does not build).
+    pub fn is_empty(&self) -> bool {
+        self.spec.tasks.is_empty()
+    }
+
+    /// The task ids, in declaration order.
+    pub fn task_ids(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.spec.tasks.iter().map(|t| &*t.id)
+    }
+
+    /// The dependency graph (task ids are its node ids), for analysis and export
+    /// (`to_dot`, `to_mermaid`, `generations`, `critical_path`).
+    pub fn dag(&self) -> &Dag<String> {
+        &self.spec.dag
+    }
+
+    /// The priority task `id` is queued at, boost included.
+    pub fn effective_priority(&self, id: &str) -> Option<Priority> {
+        let node = self.spec.dag.node_id(id)?;
+        Some(self.spec.tasks[node.index()].priority)
+    }
+}
+
+impl fmt::Debug for Workflow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Workflow")
+            .field("name", &self.spec.name)
+            .field("tasks", &self.spec.tasks.len())
+            .field("max_parallelism", &self.spec.max_parallelism)
+            .field("failure_mode", &self.spec.failure_mode)
+            .field("saga", &self.spec.saga)
+            .field("timeout", &self.spec.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Workflow`]; [`build`](WorkflowBuilder::build) validates it and reports every
+/// problem at once.
+pub struct WorkflowBuilder {
+    name: String,
+    tasks: Vec<Task>,
+    max_parallelism: Option<usize>,
+    failure_mode: FailureMode,
+    saga: bool,
+    timeout: Option<Duration>,
+    retry: Policy,
+    retry_budget: Option<Arc<RetryBudget>>,
+    boost: Boost,
+}
+
+impl WorkflowBuilder {
+    fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            tasks: Vec::new(),
+            max_parallelism: None,
+            failure_mode: FailureMode::default(),
+            saga: false,
+            timeout: None,
+            retry: Policy::no_retry(),
+            retry_budget: None,
+            boost: Boost::default(),
+        }
+    }
+
+    /// Adds a task.
+    #[must_use]
+    pub fn task(mut self, task: Task) -> Self {
+        self.tasks.push(task);
+        self
+    }
+
+    /// Adds tasks.
+    #[must_use]
+    pub fn tasks(mut self, tasks: impl IntoIterator<Item = Task>) -> Self {
+        self.tasks.extend(tasks);
+        self
+    }
+
+    /// At most `n` of a run's tasks run at once (default: as many as the orchestrator's workers).
+    #[must_use]
+    pub fn max_parallelism(mut self, n: usize) -> Self {
+        self.max_parallelism = Some(n);
+        self
+    }
+
+    /// What a run does when a task fails for good (default [`FailureMode::FailFast`]).
+    #[must_use]
+    pub fn failure_mode(mut self, mode: FailureMode) -> Self {
+        self.failure_mode = mode;
+        self
+    }
+
+    /// Makes the workflow a saga: when a run does not succeed, the tasks that completed are
+    /// compensated in reverse dependency order (a task after every task that depends on it;
+    /// independent compensations in parallel), each under its compensation retry policy.
+    #[must_use]
+    pub fn saga(mut self, on: bool) -> Self {
+        self.saga = on;
+        self
+    }
+
+    /// Ends a run [`TimedOut`](crate::RunOutcome::TimedOut) if it takes longer than `timeout`:
+    /// running tasks end `TimedOut`, tasks not started end `Cancelled` (then a saga compensates).
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The retry policy of tasks that set none (default: no retry).
+    #[must_use]
+    pub fn retry(mut self, policy: Policy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// A retry budget shared by every run of the workflow (and by anything else holding it):
+    /// a retry that the budget refuses fails the task instead, so a struggling dependency is not
+    /// buried under retries.
+    #[must_use]
+    pub fn retry_budget(mut self, budget: Arc<RetryBudget>) -> Self {
+        self.retry_budget = Some(budget);
+        self
+    }
+
+    /// How scheduling favours the critical path (default [`Boost::CriticalPath`]).
+    #[must_use]
+    pub fn boost(mut self, boost: Boost) -> Self {
+        self.boost = boost;
+        self
+    }
+
+    /// Validates the workflow: the dependency graph (unknown dependencies, duplicate ids,
+    /// self-dependencies, cycles named in order) and the settings. Every problem is reported.
+    pub fn build(self) -> Result<Workflow, WorkflowError> {
+        let mut problems = Vec::new();
+        if self.tasks.is_empty() {
+            problems.push(WorkflowProblem::Empty);
+        }
+        if self.max_parallelism == Some(0) {
+            problems.push(WorkflowProblem::ZeroParallelism);
+        }
+        if self.timeout == Some(Duration::ZERO) {
+            problems.push(WorkflowProblem::ZeroRunTimeout);
+        }
+        let mut builder = DagBuilder::with_capacity(self.tasks.len());
+        for task in &self.tasks {
+            if task.timeout == Some(Duration::ZERO) {
+                problems.push(WorkflowProblem::ZeroTimeout {
+                    task: task.id.clone(),
+                });
+            }
+            builder.add(task.id.clone(), task.needs.iter().cloned(), task.weight);
+        }
+        let dag = match builder.build() {
+            Ok(dag) => Some(dag),
+            Err(errors) => {
+                problems.extend(
+                    errors
+                        .into_problems()
+                        .into_iter()
+                        .map(WorkflowProblem::Graph),
+                );
+                None
+            }
+        };
+        let (Some(dag), true) = (dag, problems.is_empty()) else {
+            return Err(WorkflowError::new(self.name, problems));
+        };
+        let mut boosted = vec![false; self.tasks.len()];
+        if self.boost == Boost::CriticalPath && self.tasks.len() > 1 {
+            for node in dag.critical_path().nodes {
+                boosted[node.index()] = true;
+            }
+        }
+        let tasks = self
+            .tasks
+            .into_iter()
+            .enumerate()
+            .map(|(i, task)| {
+                debug_assert_eq!(dag.id(NodeId::new(i as u32)), &task.id);
+                TaskSpec {
+                    id: task.id.into(),
+                    priority: if boosted[i] {
+                        raise(task.priority)
+                    } else {
+                        task.priority
+                    },
+                    retry: task.retry.unwrap_or(self.retry),
+                    timeout: task.timeout,
+                    handler: task.handler,
+                    compensation: task.compensation,
+                    compensation_retry: task.compensation_retry.unwrap_or_else(patient),
+                    tags: task.tags,
+                }
+            })
+            .collect();
+        Ok(Workflow {
+            spec: Arc::new(Spec {
+                name: self.name.into(),
+                dag,
+                tasks,
+                max_parallelism: self.max_parallelism,
+                failure_mode: self.failure_mode,
+                saga: self.saga,
+                timeout: self.timeout,
+                retry_budget: self.retry_budget,
+            }),
+        })
+    }
+}
+
+impl fmt::Debug for WorkflowBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WorkflowBuilder")
+            .field("name", &self.name)
+            .field("tasks", &self.tasks)
+            .field("max_parallelism", &self.max_parallelism)
+            .field("failure_mode", &self.failure_mode)
+            .field("saga", &self.saga)
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .field("boost", &self.boost)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One level up, never above `High` (`Critical` stays for what the user marks critical).
+fn raise(priority: Priority) -> Priority {
+    match priority {
+        Priority::Background => Priority::Low,
+        Priority::Low => Priority::Normal,
+        Priority::Normal | Priority::High => Priority::High,
+        Priority::Critical => Priority::Critical,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn noop(id: &str) -> Task {
+        Task::new(id, |_| async { Ok(()) })
+    }
+
+    #[test]
+    fn every_problem_is_reported_together() {
+        let err = Workflow::builder("w")
+            .task(noop("a").timeout(Duration::ZERO))
+            .task(noop("a"))
+            .task(noop("b").needs(["ghost"]))
+            .max_parallelism(0)
+            .timeout(Duration::ZERO)
+            .build()
+            .unwrap_err();
+        let text = err.to_string();
+        assert_eq!(err.problems().len(), 5, "{text}");
+        assert!(text.contains("ghost") && text.contains("`a`"), "{text}");
+        assert!(matches!(
+            err.problems()[0],
+            WorkflowProblem::ZeroParallelism
+        ));
+    }
+
+    #[test]
+    fn an_empty_workflow_is_refused() {
+        let err = Workflow::builder("none").build().unwrap_err();
+        assert_eq!(err.problems(), [WorkflowProblem::Empty]);
+        assert_eq!(err.workflow(), "none");
+    }
+
+    #[test]
+    fn the_critical_path_is_raised_one_level_below_critical() {
+        let wf = Workflow::builder("w")
+            .task(noop("long").weight(10))
+            .task(noop("short").priority(Priority::Low))
+            .task(noop("end").needs(["long"]).priority(Priority::High))
+            .build()
+            .unwrap();
+        assert_eq!(wf.effective_priority("long"), Some(Priority::High));
+        assert_eq!(wf.effective_priority("end"), Some(Priority::High));
+        assert_eq!(wf.effective_priority("short"), Some(Priority::Low));
+        let flat = Workflow::builder("w")
+            .task(noop("long").weight(10))
+            .boost(Boost::None)
+            .build()
+            .unwrap();
+        assert_eq!(flat.effective_priority("long"), Some(Priority::Normal));
+        assert_eq!(raise(Priority::Critical), Priority::Critical);
+        assert_eq!(raise(Priority::Background), Priority::Low);
+    }
+}
