@@ -89,6 +89,8 @@ enum Stop {
 /// What a run's state changes borrow from the engine.
 struct Ctx<'a> {
     now: Instant,
+    /// `now` in nanoseconds since the engine's epoch.
+    now_ns: u64,
     subscribers: &'a mut Vec<mpsc::UnboundedSender<Event>>,
     metrics: &'a Metrics,
     ops: &'a mut Vec<Op>,
@@ -189,6 +191,8 @@ struct Run {
     tracker: ReadyTracker,
     nodes: Vec<NodeRun>,
     start: Instant,
+    /// `start` in nanoseconds since the engine's epoch.
+    start_ns: u64,
     span: Span,
     limit: usize,
     admitted: usize,
@@ -223,6 +227,11 @@ impl Run {
         nanos(at.saturating_duration_since(self.start))
     }
 
+    /// Now, in nanoseconds since the run started (no clock arithmetic: both are engine offsets).
+    fn since_now(&self, ctx: &Ctx<'_>) -> u64 {
+        ctx.now_ns.saturating_sub(self.start_ns)
+    }
+
     fn priority(&self, node: usize) -> Priority {
         self.shared.spec.tasks[node].priority
     }
@@ -234,7 +243,7 @@ impl Run {
         }
         // The tracker counts it as started from here: it is the engine's until it ends.
         let _ = self.tracker.start(NodeId::new(node as u32));
-        let since = self.since_start(ctx.now);
+        let since = self.since_now(ctx);
         let n = &mut self.nodes[node];
         n.state = TaskState::Queued;
         n.queued_at = Some(since);
@@ -272,7 +281,7 @@ impl Run {
         while self.admitted < self.limit {
             let Some(next) = self.local.pop() else { break };
             self.admitted += 1;
-            let since = self.since_start(ctx.now);
+            let since = self.since_now(ctx);
             self.nodes[next.node as usize].last_queued = since;
             self.push(ctx, next.node as usize, next.compensation, true, None);
         }
@@ -365,7 +374,7 @@ impl Run {
         compensation: bool,
         inbox: &Arc<Inbox>,
     ) -> Attempt {
-        let since = self.since_start(ctx.now);
+        let since = self.since_now(ctx);
         let spec = &self.shared.spec;
         let task = &spec.tasks[node];
         let n = &mut self.nodes[node];
@@ -720,7 +729,7 @@ impl Run {
                 if let Some(rb) = &mut self.rollback {
                     rb.outstanding += 1;
                 }
-                let since = self.since_start(ctx.now);
+                let since = self.since_now(ctx);
                 self.nodes[node].last_queued = since;
                 ctx.emit(self, Some(node), ctx.now, EventKind::Compensating);
                 self.admit(ctx, node, true);
@@ -874,7 +883,7 @@ impl Run {
                 totals.wait += secs(n.wait);
                 totals.run_time += secs(n.run_time);
                 TaskReport {
-                    id: t.id.to_string(),
+                    id: Arc::clone(&t.id),
                     state: n.state,
                     attempts: n.attempts,
                     priority: t.priority,
@@ -995,16 +1004,25 @@ pub(crate) struct Engine<Q, X> {
     in_flight: usize,
     active: usize,
     open: bool,
+    /// The clock, read once per turn of the loop.
+    now: Instant,
+    /// When the engine started: times inside it are nanoseconds since then.
+    epoch: Instant,
+    /// A second buffer for `ops`, swapped in while they are applied (no allocation per batch).
+    spare_ops: Vec<Op>,
 }
 
 /// Borrows a [`Ctx`] and run `$slot` from the engine (disjoint fields).
 macro_rules! with_run {
     ($engine:expr, $slot:expr, $now:expr, |$run:ident, $ctx:ident| $body:expr) => {{
+        let now: Instant = $now;
         let engine = &mut *$engine;
+        let now_ns = nanos(now.saturating_duration_since(engine.epoch));
         match engine.runs.get_mut($slot as usize).and_then(Option::as_mut) {
             Some($run) => {
                 let mut $ctx = Ctx {
-                    now: $now,
+                    now,
+                    now_ns,
                     subscribers: &mut engine.subscribers,
                     metrics: &engine.metrics,
                     ops: &mut engine.ops,
@@ -1028,8 +1046,9 @@ where
         executor: Arc<X>,
         inbox: Arc<Inbox>,
         commands: mpsc::UnboundedReceiver<Command>,
+        prefetch: usize,
     ) -> Self {
-        let capacity = executor.capacity().max(1);
+        let capacity = executor.capacity().max(1).saturating_add(prefetch);
         Self {
             queue,
             executor,
@@ -1046,6 +1065,9 @@ where
             in_flight: 0,
             active: 0,
             open: true,
+            now: Instant::now(),
+            epoch: Instant::now(),
+            spare_ops: Vec::new(),
         }
     }
 
@@ -1064,8 +1086,19 @@ where
                 }
             }
             self.inbox.take(&mut batch);
-            for finished in batch.drain(..) {
-                self.finished(finished).await;
+            if !batch.is_empty() {
+                for finished in batch.drain(..) {
+                    self.finished(finished);
+                }
+                // One pass for the whole batch: queue the released tasks, end finished runs
+                // (a rollback that begins queues compensations: apply those too).
+                loop {
+                    self.apply_ops().await;
+                    self.finish_runs();
+                    if self.ops.is_empty() {
+                        break;
+                    }
+                }
             }
             self.deadlines().await;
             self.dispatch_ready().await;
@@ -1075,11 +1108,12 @@ where
                 break;
             }
             let wake = self.wait().await;
+            self.now = Instant::now();
             match wake {
                 Wake::Inbox | Wake::Timer => {}
                 Wake::Command(Some(command)) => self.command(command).await,
                 Wake::Command(None) => self.open = false,
-                Wake::Popped(Ok(Some(popped))) => self.dispatch(popped).await,
+                Wake::Popped(Ok(Some(popped))) => self.dispatch(popped),
                 Wake::Popped(Ok(None)) => {}
                 Wake::Popped(Err(error)) => {
                     tracing::warn!(%error, "the queue failed to pop; waiting for the next event");
@@ -1097,7 +1131,7 @@ where
             .filter(|r| r.stop.is_none() && r.rollback.is_none())
             .filter_map(|r| r.deadline)
             .min();
-        let far = Instant::now() + Duration::from_secs(86_400 * 365);
+        let far = self.now + Duration::from_secs(86_400 * 365);
         tokio::select! {
             biased;
             () = self.inbox.notify.notified() => Wake::Inbox,
@@ -1118,7 +1152,7 @@ where
                     .find(|r| r.id() == id)
                     .map(|r| r.slot);
                 if let Some(slot) = slot {
-                    with_run!(self, slot, Instant::now(), |run, ctx| run
+                    with_run!(self, slot, self.now, |run, ctx| run
                         .stop(&mut ctx, Stop::Cancelled));
                     self.settle(slot).await;
                 }
@@ -1133,7 +1167,7 @@ where
             options,
             reply,
         } = new;
-        let now = Instant::now();
+        let now = self.now;
         let spec = Arc::clone(&shared.spec);
         let count = spec.tasks.len();
         let slot = match self.free.pop() {
@@ -1151,6 +1185,7 @@ where
             tracker,
             nodes: (0..count).map(|_| NodeRun::new()).collect(),
             start: now,
+            start_ns: nanos(now.saturating_duration_since(self.epoch)),
             span,
             limit: spec.max_parallelism.unwrap_or(usize::MAX),
             admitted: 0,
@@ -1187,29 +1222,29 @@ where
         self.settle(slot).await;
     }
 
-    async fn finished(&mut self, finished: Finished) {
+    fn finished(&mut self, finished: Finished) {
         self.in_flight -= 1;
         let slot = finished.key.slot;
         let run_id = finished.key.run;
-        let now = Instant::now();
-        let handled = with_run!(self, slot, now, |run, ctx| {
+        with_run!(self, slot, self.now, |run, ctx| {
             if run.id().0 == run_id {
                 run.finished(&mut ctx, finished);
-                true
-            } else {
-                false
             }
         });
-        if handled == Some(true) {
-            self.settle(slot).await;
+    }
+
+    /// Ends (or begins the rollback of) every run with nothing left to do.
+    fn finish_runs(&mut self) {
+        for slot in 0..self.runs.len() {
+            self.maybe_finish(slot as u32);
         }
     }
 
-    async fn dispatch(&mut self, popped: Popped<QueuedTask>) {
+    fn dispatch(&mut self, popped: Popped<QueuedTask>) {
         self.queued = self.queued.saturating_sub(1);
         let slot = popped.item.slot;
         let inbox = Arc::clone(&self.inbox);
-        let attempt = with_run!(self, slot, Instant::now(), |run, ctx| {
+        let attempt = with_run!(self, slot, self.now, |run, ctx| {
             if run.id() == popped.item.run {
                 run.dispatch(&mut ctx, &popped, &inbox)
             } else {
@@ -1221,14 +1256,13 @@ where
             self.in_flight += 1;
             self.executor.execute(attempt);
         }
-        self.settle(slot).await;
     }
 
     /// Pops and hands over ready attempts while the executor has room.
     async fn dispatch_ready(&mut self) {
         while self.in_flight < self.capacity && self.queued > 0 {
             match self.queue.try_pop().await {
-                Ok(popped) => self.dispatch(popped).await,
+                Ok(popped) => self.dispatch(popped),
                 Err(TryPopError::Backend(error)) => {
                     tracing::warn!(%error, "the queue failed to pop; waiting for the next event");
                     break;
@@ -1239,7 +1273,7 @@ where
     }
 
     async fn deadlines(&mut self) {
-        let now = Instant::now();
+        let now = self.now;
         let due: Vec<u32> = self
             .runs
             .iter()
@@ -1270,8 +1304,9 @@ where
 
     async fn apply_ops(&mut self) {
         while !self.ops.is_empty() {
-            let ops = std::mem::take(&mut self.ops);
-            for op in ops {
+            let mut ops = std::mem::take(&mut self.spare_ops);
+            std::mem::swap(&mut ops, &mut self.ops);
+            for op in ops.drain(..) {
                 match op {
                     Op::Cancel { ticket } => {
                         if let Err(error) = self.queue.cancel(ticket).await {
@@ -1281,6 +1316,7 @@ where
                     Op::Push { item, options } => self.push(item, options).await,
                 }
             }
+            self.spare_ops = ops;
         }
     }
 
@@ -1300,7 +1336,7 @@ where
             }
             Err(error) => {
                 let message = format!("could not be queued: {error}");
-                let now = Instant::now();
+                let now = self.now;
                 with_run!(self, item.slot, now, |run, ctx| {
                     run.unqueue(&mut ctx, node);
                     if item.compensation {
@@ -1321,7 +1357,13 @@ where
 
     /// Ends the run in `slot` if nothing of it is left; begins a saga's rollback first if due.
     fn maybe_finish(&mut self, slot: u32) {
-        let now = Instant::now();
+        let busy = self.runs[slot as usize]
+            .as_ref()
+            .is_none_or(|run| run.open_tasks > 0 && run.rollback.is_none());
+        if busy {
+            return;
+        }
+        let now = self.now;
         with_run!(self, slot, now, |run, ctx| {
             if run.open_tasks == 0
                 && run.is_quiet()
@@ -1352,6 +1394,7 @@ where
         let report = run.report(outcome.clone(), now);
         let mut ctx = Ctx {
             now,
+            now_ns: nanos(now.saturating_duration_since(self.epoch)),
             subscribers: &mut self.subscribers,
             metrics: &self.metrics,
             ops: &mut self.ops,

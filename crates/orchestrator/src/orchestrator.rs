@@ -83,9 +83,19 @@ where
     Q: TaskQueue<QueuedTask> + 'static,
     X: Executor,
 {
-    /// An orchestrator over your own queue and executor. The queue must be empty, used by
-    /// nothing else, and accept pushes without waiting (the engine is its only consumer).
+    /// An orchestrator over your own queue and executor (no [prefetch](OrchestratorBuilder::prefetch)).
+    /// The queue must be empty, used by nothing else, and accept pushes without waiting (the
+    /// engine is its only consumer).
     pub fn with_parts(queue: Q, executor: X) -> Result<Self, BuildError> {
+        Self::with_parts_and_prefetch(queue, executor, 0)
+    }
+
+    /// [`with_parts`](Self::with_parts) with an explicit prefetch.
+    pub fn with_parts_and_prefetch(
+        queue: Q,
+        executor: X,
+        prefetch: usize,
+    ) -> Result<Self, BuildError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| BuildError::NoRuntime)?;
         if executor.capacity() == 0 {
             return Err(BuildError::ZeroCapacity);
@@ -97,6 +107,7 @@ where
             Arc::clone(&executor),
             Arc::new(Inbox::default()),
             receiver,
+            prefetch,
         );
         runtime.spawn(engine.run());
         Ok(Self {
@@ -192,6 +203,7 @@ impl<Q, X> fmt::Debug for Orchestrator<Q, X> {
 pub struct OrchestratorBuilder {
     pool: Option<PoolBuilder>,
     workers: Option<usize>,
+    prefetch: Option<usize>,
 }
 
 impl OrchestratorBuilder {
@@ -199,6 +211,21 @@ impl OrchestratorBuilder {
     #[must_use]
     pub fn workers(mut self, n: usize) -> Self {
         self.workers = Some(n);
+        self
+    }
+
+    /// How many attempts the engine hands the pool beyond one per worker (default 0).
+    ///
+    /// The queue decides the order of everything not yet handed over. With no prefetch it decides
+    /// every start (strict priority, and a task's start time is when a worker took it), but each
+    /// start waits for the engine to learn that a worker is free: a cross-thread round trip that
+    /// matters with tasks of a few microseconds. A prefetch keeps attempts waiting beside the
+    /// workers, so they never idle between short tasks; the price is that a task that becomes
+    /// ready with a higher priority waits behind up to `prefetch` attempts already handed over,
+    /// and that reported start times (and queue waits) count from the hand-over.
+    #[must_use]
+    pub fn prefetch(mut self, n: usize) -> Self {
+        self.prefetch = Some(n);
         self
     }
 
@@ -218,6 +245,8 @@ impl OrchestratorBuilder {
         if let Some(n) = self.workers {
             pool = pool.workers(n);
         }
-        Orchestrator::with_parts(PriorityQueue::new(), pool.build()?)
+        let pool = pool.build()?;
+        let prefetch = self.prefetch.unwrap_or(0);
+        Orchestrator::with_parts_and_prefetch(PriorityQueue::new(), pool, prefetch)
     }
 }

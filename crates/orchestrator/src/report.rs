@@ -1,6 +1,7 @@
 //! [`RunReport`]: what a run did, task by task, serde-serialisable.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use baton_queue::{Priority, TaskState};
@@ -83,7 +84,7 @@ pub struct CompensationReport {
 #[non_exhaustive]
 pub struct TaskReport {
     /// The task's id.
-    pub id: String,
+    pub id: Arc<str>,
     /// Its final state.
     pub state: TaskState,
     /// Attempts started (0 if it never ran).
@@ -197,7 +198,7 @@ pub struct RunReport {
 impl RunReport {
     /// The report of task `id`.
     pub fn task(&self, id: &str) -> Option<&TaskReport> {
-        self.tasks.iter().find(|t| t.id == id)
+        self.tasks.iter().find(|t| &*t.id == id)
     }
 
     /// Whether every task succeeded.

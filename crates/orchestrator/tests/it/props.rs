@@ -144,7 +144,7 @@ fn check(case: &Case) {
         let finals = check_transitions(&events);
         assert_eq!(finals.len(), n, "every task has events");
         for task in &report.tasks {
-            assert_eq!(finals[&task.id], task.state, "task {}", task.id);
+            assert_eq!(finals[&*task.id], task.state, "task {}", task.id);
         }
         assert!(report.totals.adds_up(), "{:?}", report.totals);
 
@@ -181,11 +181,8 @@ fn check(case: &Case) {
             }
         }
         // Attempts per task never exceed the policy.
-        let attempts: HashMap<&str, u32> = report
-            .tasks
-            .iter()
-            .map(|t| (t.id.as_str(), t.attempts))
-            .collect();
+        let attempts: HashMap<&str, u32> =
+            report.tasks.iter().map(|t| (&*t.id, t.attempts)).collect();
         assert!(attempts.values().all(|&a| a <= 2));
         assert!(report.run.get() == 1);
     });
