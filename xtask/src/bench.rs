@@ -41,6 +41,14 @@ const TARGETS: &[(&str, Target)] = &[
         "saga/10k_steps_compensate",
         Target::Ratio("hand_written_loop", 0.5),
     ),
+    (
+        "orchestrator/dag_100k",
+        Target::Ratio("pool_independent", 0.5),
+    ),
+    ("breaker/success_1t", Target::Ratio("recloser", 1.0)),
+    ("breaker/success_1t", Target::Ratio("failsafe", 1.0)),
+    ("breaker/success_2t", Target::Ratio("recloser", 1.0)),
+    ("breaker/success_2t", Target::Ratio("failsafe", 1.0)),
 ];
 
 /// One measured function.

@@ -98,8 +98,3 @@ pub const MAX_NODES: usize = u32::MAX as usize;
 /// The most edges a graph can hold, 2^31 - 4: edge positions and dependency counts are stored as
 /// `u32`, and the [`ReadyTracker`] keeps a node's state in the same word as its count.
 pub const MAX_EDGES: usize = (1 << 31) - 4;
-
-/// The workspace README's example, compiled and run as a doc-test so it cannot drift.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-struct ReadmeDoctests;

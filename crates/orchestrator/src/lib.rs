@@ -105,6 +105,7 @@ pub mod crates {
     pub use baton_saga as saga;
 }
 
+/// The workspace README's examples, compiled and run as doc-tests so they cannot drift.
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 struct ReadmeDoctests;
