@@ -54,7 +54,18 @@ pub struct QueuedTask {
 pub(crate) enum Command {
     Start(Box<NewRun>),
     Cancel(RunId),
-    Subscribe(mpsc::UnboundedSender<Event>),
+    /// A subscriber, for the runs numbered from `from` on (those not started yet).
+    Subscribe {
+        sender: mpsc::UnboundedSender<Event>,
+        from: u64,
+    },
+}
+
+/// An event subscriber.
+struct Subscriber {
+    sender: mpsc::UnboundedSender<Event>,
+    /// The first run it wants: runs already started when it subscribed are not its.
+    from: u64,
 }
 
 /// A run to start.
@@ -91,7 +102,7 @@ struct Ctx<'a> {
     now: Instant,
     /// `now` in nanoseconds since the engine's epoch.
     now_ns: u64,
-    subscribers: &'a mut Vec<mpsc::UnboundedSender<Event>>,
+    subscribers: &'a mut Vec<Subscriber>,
     metrics: &'a Metrics,
     ops: &'a mut Vec<Op>,
     scratch: &'a mut Vec<NodeId>,
@@ -110,8 +121,10 @@ impl Ctx<'_> {
             task: node.map(|n| Arc::clone(&run.shared.spec.tasks[n].id)),
             kind,
         };
-        // A subscriber that went away is dropped; the others still get every event.
-        self.subscribers.retain(|s| s.send(event.clone()).is_ok());
+        // A subscriber that went away is dropped; the others still get every event of theirs.
+        let run_id = run.shared.id.0;
+        self.subscribers
+            .retain(|s| run_id < s.from || s.sender.send(event.clone()).is_ok());
     }
 }
 
@@ -135,6 +148,8 @@ struct NodeRun {
     run_time: u64,
     error: Option<String>,
     compensation_error: Option<String>,
+    /// The compensation failed for good (possibly before any attempt: it could not be queued).
+    compensation_failed: bool,
     delays: Option<Box<Delays>>,
     span: Span,
 }
@@ -157,6 +172,7 @@ impl NodeRun {
             run_time: 0,
             error: None,
             compensation_error: None,
+            compensation_failed: false,
             delays: None,
             span: Span::none(),
         }
@@ -345,11 +361,13 @@ impl Run {
         let node = item.node as usize;
         let n = self.nodes.get_mut(node)?;
         if !n.in_queue || n.ticket != Some(popped.id) {
-            return None; // cancelled meanwhile (a backend that could not cancel it in time)
+            // Given up on already (a backend that could not cancel it): counted out back then.
+            return None;
         }
         n.in_queue = false;
         n.ticket = None;
         self.in_queue -= 1;
+        *ctx.queued -= 1;
         if !item.counted {
             if self.admitted >= self.limit {
                 // A retry came due while the run is at its limit: it waits its turn.
@@ -513,14 +531,19 @@ impl Run {
             }),
             Outcome::Cancelled if self.stop.is_some() => None,
             Outcome::Cancelled => Some(Failure {
-                message: "the executor dropped the attempt (it is shutting down)".into(),
+                message: "the executor refused or dropped the attempt (shutting down, or full)"
+                    .into(),
                 retryable: true,
                 retry_after: None,
                 timed_out: false,
             }),
         };
         let Some(failure) = failure else {
-            // Interrupted by the run stopping.
+            // Interrupted by the run stopping. Its handle cancels the token before its command
+            // reaches the engine: an attempt can report first, and the run stops here.
+            if self.stop.is_none() {
+                self.stop(ctx, Stop::Cancelled);
+            }
             let state = match self.stop {
                 Some(Stop::TimedOut(_)) => TaskState::TimedOut,
                 _ => TaskState::Cancelled,
@@ -781,7 +804,7 @@ impl Run {
                 (format!("timed out after {}", humanize(after)), true, None)
             }
             Outcome::Cancelled => (
-                "the executor dropped the attempt (it is shutting down)".to_owned(),
+                "the executor refused or dropped the attempt (shutting down, or full)".to_owned(),
                 true,
                 None,
             ),
@@ -819,6 +842,7 @@ impl Run {
             return;
         }
         self.nodes[node].state = TaskState::Failed;
+        self.nodes[node].compensation_failed = true;
         ctx.metrics.task_ended(TaskState::Failed);
         if let Some(rb) = &mut self.rollback {
             rb.outstanding -= 1;
@@ -875,7 +899,7 @@ impl Run {
                     TaskState::Compensated => totals.compensated += 1,
                     _ => {}
                 }
-                if n.compensation_attempts > 0 && n.state == TaskState::Failed {
+                if n.compensation_failed {
                     totals.compensation_failed += 1;
                 }
                 totals.attempts += u64::from(n.attempts);
@@ -894,12 +918,14 @@ impl Run {
                     wait: secs(n.wait),
                     run_time: secs(n.run_time),
                     error: n.error.clone(),
-                    compensation: (n.compensation_attempts > 0).then(|| CompensationReport {
-                        attempts: n.compensation_attempts,
-                        error: (n.state != TaskState::Compensated)
-                            .then(|| n.compensation_error.clone())
-                            .flatten(),
-                    }),
+                    compensation: (n.compensation_attempts > 0 || n.compensation_failed).then(
+                        || CompensationReport {
+                            attempts: n.compensation_attempts,
+                            error: (n.state != TaskState::Compensated)
+                                .then(|| n.compensation_error.clone())
+                                .flatten(),
+                        },
+                    ),
                 }
             })
             .collect();
@@ -997,7 +1023,7 @@ pub(crate) struct Engine<Q, X> {
     metrics: Metrics,
     runs: Vec<Option<Run>>,
     free: Vec<u32>,
-    subscribers: Vec<mpsc::UnboundedSender<Event>>,
+    subscribers: Vec<Subscriber>,
     ops: Vec<Op>,
     scratch: Vec<NodeId>,
     queued: usize,
@@ -1010,7 +1036,14 @@ pub(crate) struct Engine<Q, X> {
     epoch: Instant,
     /// A second buffer for `ops`, swapped in while they are applied (no allocation per batch).
     spare_ops: Vec<Op>,
+    /// After a failed pop: no pop before this instant, and the current backoff.
+    pop_paused_until: Option<Instant>,
+    pop_backoff: Duration,
 }
+
+/// The backoff between pops after a queue backend failed.
+const POP_BACKOFF_MIN: Duration = Duration::from_millis(10);
+const POP_BACKOFF_MAX: Duration = Duration::from_secs(1);
 
 /// Borrows a [`Ctx`] and run `$slot` from the engine (disjoint fields).
 macro_rules! with_run {
@@ -1068,6 +1101,8 @@ where
             now: Instant::now(),
             epoch: Instant::now(),
             spare_ops: Vec::new(),
+            pop_paused_until: None,
+            pop_backoff: Duration::ZERO,
         }
     }
 
@@ -1113,23 +1148,26 @@ where
                 Wake::Inbox | Wake::Timer => {}
                 Wake::Command(Some(command)) => self.command(command).await,
                 Wake::Command(None) => self.open = false,
-                Wake::Popped(Ok(Some(popped))) => self.dispatch(popped),
-                Wake::Popped(Ok(None)) => {}
-                Wake::Popped(Err(error)) => {
-                    tracing::warn!(%error, "the queue failed to pop; waiting for the next event");
+                Wake::Popped(Ok(Some(popped))) => {
+                    self.pop_backoff = Duration::ZERO;
+                    self.pop_paused_until = None;
+                    self.dispatch(popped);
                 }
+                Wake::Popped(Ok(None)) => {}
+                Wake::Popped(Err(error)) => self.pop_failed(&error),
             }
         }
     }
 
     async fn wait(&mut self) -> Wake<Q::Error> {
-        let can_pop = self.in_flight < self.capacity && self.queued > 0;
+        let can_pop = self.can_pop();
         let deadline = self
             .runs
             .iter()
             .flatten()
             .filter(|r| r.stop.is_none() && r.rollback.is_none())
             .filter_map(|r| r.deadline)
+            .chain(self.pop_paused_until.filter(|&until| until > self.now))
             .min();
         let far = self.now + Duration::from_secs(86_400 * 365);
         tokio::select! {
@@ -1157,7 +1195,9 @@ where
                     self.settle(slot).await;
                 }
             }
-            Command::Subscribe(sender) => self.subscribers.push(sender),
+            Command::Subscribe { sender, from } => {
+                self.subscribers.push(Subscriber { sender, from })
+            }
         }
     }
 
@@ -1241,7 +1281,6 @@ where
     }
 
     fn dispatch(&mut self, popped: Popped<QueuedTask>) {
-        self.queued = self.queued.saturating_sub(1);
         let slot = popped.item.slot;
         let inbox = Arc::clone(&self.inbox);
         let attempt = with_run!(self, slot, self.now, |run, ctx| {
@@ -1260,16 +1299,36 @@ where
 
     /// Pops and hands over ready attempts while the executor has room.
     async fn dispatch_ready(&mut self) {
-        while self.in_flight < self.capacity && self.queued > 0 {
+        while self.can_pop() {
             match self.queue.try_pop().await {
-                Ok(popped) => self.dispatch(popped),
+                Ok(popped) => {
+                    self.pop_backoff = Duration::ZERO;
+                    self.pop_paused_until = None;
+                    self.dispatch(popped);
+                }
                 Err(TryPopError::Backend(error)) => {
-                    tracing::warn!(%error, "the queue failed to pop; waiting for the next event");
+                    self.pop_failed(&error);
                     break;
                 }
                 Err(_) => break, // only delayed retries are left
             }
         }
+    }
+
+    /// Whether to take attempts from the queue now: the executor has room, the queue holds some,
+    /// and no backoff after a failed pop is running.
+    fn can_pop(&self) -> bool {
+        self.in_flight < self.capacity
+            && self.queued > 0
+            && self.pop_paused_until.is_none_or(|until| self.now >= until)
+    }
+
+    /// A pop failed (a queue backend's error): pause popping for a doubling backoff (10 ms to
+    /// 1 s), so that a broken backend is neither hammered nor logged in a tight loop.
+    fn pop_failed(&mut self, error: &dyn std::fmt::Display) {
+        self.pop_backoff = (self.pop_backoff * 2).clamp(POP_BACKOFF_MIN, POP_BACKOFF_MAX);
+        self.pop_paused_until = Some(self.now + self.pop_backoff);
+        tracing::warn!(%error, backoff = ?self.pop_backoff, "the queue failed to pop; retrying after a backoff");
     }
 
     async fn deadlines(&mut self) {

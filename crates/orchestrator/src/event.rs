@@ -64,9 +64,10 @@ pub enum EventKind {
         #[serde(with = "secs")]
         delay: Duration,
     },
-    /// The task failed for good (its last attempt failed or panicked, or the error was permanent).
+    /// The task failed for good (its last attempt failed or panicked, the error was permanent, or
+    /// it could not be queued).
     Failed {
-        /// The last attempt.
+        /// The last attempt (0 if it never started).
         attempt: u32,
         /// Why.
         error: String,

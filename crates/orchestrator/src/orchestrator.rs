@@ -176,11 +176,16 @@ where
         self.start_with(workflow, options)?.await
     }
 
-    /// Subscribes to the events of every run started from now on.
+    /// Subscribes to the events of every run started from now on (runs already started are not
+    /// included, so each run's stream is complete from its `RunStarted`).
     pub fn subscribe(&self) -> Events {
         let (sender, receiver) = mpsc::unbounded_channel();
+        let from = self.shared.next_run.load(Relaxed);
         // If the engine has stopped, the stream simply ends.
-        let _ = self.shared.commands.send(Command::Subscribe(sender));
+        let _ = self
+            .shared
+            .commands
+            .send(Command::Subscribe { sender, from });
         Events { receiver }
     }
 

@@ -150,7 +150,8 @@ impl Task {
     }
 
     /// Each attempt ends [`TimedOut`](crate::TaskState::TimedOut) if it runs longer than
-    /// `timeout` (measured from when a worker starts it). A timed-out attempt may be retried.
+    /// `timeout` (measured from when a worker starts it). A timed-out attempt may be retried. The
+    /// same limit applies to each attempt of the task's compensation.
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);

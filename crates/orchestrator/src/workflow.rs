@@ -177,7 +177,8 @@ impl WorkflowBuilder {
         self
     }
 
-    /// At most `n` of a run's tasks run at once (default: as many as the orchestrator's workers).
+    /// At most `n` of a run's tasks (and compensations) run at once. By default a run has no limit
+    /// of its own: the orchestrator's workers (plus any prefetch) bound all its runs together.
     #[must_use]
     pub fn max_parallelism(mut self, n: usize) -> Self {
         self.max_parallelism = Some(n);
@@ -193,7 +194,9 @@ impl WorkflowBuilder {
 
     /// Makes the workflow a saga: when a run does not succeed, the tasks that completed are
     /// compensated in reverse dependency order (a task after every task that depends on it;
-    /// independent compensations in parallel), each under its compensation retry policy.
+    /// independent compensations in parallel), each under its compensation retry policy and its
+    /// task's timeout. A rollback is not interrupted by the run's cancellation or timeout (those
+    /// are what start it): give compensations a timeout if they could hang.
     #[must_use]
     pub fn saga(mut self, on: bool) -> Self {
         self.saga = on;

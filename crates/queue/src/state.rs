@@ -9,8 +9,8 @@ use std::fmt;
 ///    │          │  ^        │  │                        │
 ///    │          │  │        │  └──> Failed | Cancelled | TimedOut      └──> Failed
 ///    │          │  │        v
-///    │          │  └──── Retrying ──> Running | Cancelled | Skipped
-///    └──────────┴──> Cancelled | Skipped
+///    │          │  └──── Retrying ──> Running | Failed | Cancelled | Skipped
+///    └──────────┴──> Cancelled | Skipped      (Queued ──> Failed too)
 /// ```
 ///
 /// Legal moves (everything else is a [`TransitionError`], never a silent no-op):
@@ -18,16 +18,18 @@ use std::fmt;
 /// | from | to |
 /// | --- | --- |
 /// | `Pending` | `Queued`, `Cancelled`, `Skipped` |
-/// | `Queued` | `Running`, `Cancelled`, `Skipped` |
+/// | `Queued` | `Running`, `Failed`, `Cancelled`, `Skipped` |
 /// | `Running` | `Succeeded`, `Failed`, `Cancelled`, `TimedOut`, `Retrying` |
-/// | `Retrying` | `Queued`, `Running`, `Cancelled`, `Skipped` |
+/// | `Retrying` | `Queued`, `Running`, `Failed`, `Cancelled`, `Skipped` |
 /// | `Succeeded` | `Compensating` |
 /// | `Compensating` | `Compensated`, `Failed` |
 ///
 /// The terminal states are `Succeeded`, `Failed`, `Cancelled`, `TimedOut`, `Skipped` and
 /// `Compensated`. `Succeeded → Compensating` is the one exit from a terminal state: a saga that
 /// cannot finish undoes its completed steps, and only a succeeded step has anything to undo.
-/// `Compensating → Failed` means the compensation itself failed for good.
+/// `Compensating → Failed` means the compensation itself failed for good; `Queued → Failed` and
+/// `Retrying → Failed` mean the task could not be (re)queued, for example because a durable
+/// store refused it.
 ///
 /// ```
 /// use baton_queue::TaskState;
@@ -98,9 +100,9 @@ impl TaskState {
         use TaskState::*;
         match self {
             Pending => &[Queued, Cancelled, Skipped],
-            Queued => &[Running, Cancelled, Skipped],
+            Queued => &[Running, Failed, Cancelled, Skipped],
             Running => &[Retrying, Succeeded, Failed, Cancelled, TimedOut],
-            Retrying => &[Queued, Running, Cancelled, Skipped],
+            Retrying => &[Queued, Running, Failed, Cancelled, Skipped],
             Succeeded => &[Compensating],
             Compensating => &[Failed, Compensated],
             Failed | Cancelled | TimedOut | Skipped | Compensated => &[],

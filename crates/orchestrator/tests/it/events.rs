@@ -130,3 +130,22 @@ async fn the_same_seed_gives_the_same_run_event_for_event() {
     check_transitions(&first);
     check_transitions(&other);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_late_subscriber_gets_only_runs_started_after_it() {
+    let orchestrator = orchestrator(1);
+    let workflow = Workflow::builder("w")
+        .task(sleeper("a", ms(10)))
+        .build()
+        .unwrap();
+    let first = orchestrator.start(&workflow).unwrap();
+    tokio::time::sleep(ms(5)).await;
+    let mut late = orchestrator.subscribe();
+    let second = orchestrator.start(&workflow).unwrap();
+    first.await.unwrap();
+    second.await.unwrap();
+    let events = late.drain();
+    assert!(events.iter().all(|e| e.run.get() == 2), "{events:#?}");
+    assert!(matches!(events[0].kind, EventKind::RunStarted { .. }));
+    check_transitions(&events);
+}

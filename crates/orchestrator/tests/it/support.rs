@@ -93,3 +93,10 @@ pub(crate) fn check_transitions(events: &[Event]) -> HashMap<String, TaskState> 
     }
     states
 }
+
+/// A task that fails at once with a retryable error.
+pub(crate) fn failing(id: &str) -> Task {
+    Task::new(id, |_| async {
+        Err::<(), _>(baton_orchestrator::TaskError::msg("boom"))
+    })
+}

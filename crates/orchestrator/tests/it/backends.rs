@@ -1,0 +1,187 @@
+//! Custom queue backends through the `TaskQueue` trait, including failing ones: every task still
+//! ends once, events stay legal, and the engine neither hangs nor spins.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::time::Duration;
+
+use baton_orchestrator::crates::queue::{
+    Popped, PushError, PushOptions, QueueStats, TaskId, TryPopError,
+};
+use baton_orchestrator::{
+    FailureMode, Orchestrator, Pool, PriorityQueue, QueuedTask, RunOutcome, TaskQueue, TaskState,
+    Workflow,
+};
+
+use crate::support::{check_transitions, ms, noop, sleeper};
+
+#[derive(Debug, thiserror::Error)]
+#[error("backend unavailable")]
+struct Unavailable;
+
+/// An in-memory queue whose pushes, pops and cancellations can be made to fail.
+#[derive(Clone, Default)]
+struct FlakyQueue {
+    inner: PriorityQueue<QueuedTask>,
+    /// Pushes to let through before failing one (`usize::MAX`: never fail).
+    pushes_before_failure: Arc<AtomicUsize>,
+    failing_pops: Arc<AtomicUsize>,
+    pops_attempted: Arc<AtomicUsize>,
+    ignore_cancels: Arc<AtomicBool>,
+}
+
+impl FlakyQueue {
+    fn new() -> Self {
+        let queue = Self::default();
+        queue.pushes_before_failure.store(usize::MAX, SeqCst);
+        queue
+    }
+}
+
+impl TaskQueue<QueuedTask> for FlakyQueue {
+    type Error = Unavailable;
+
+    async fn push(
+        &self,
+        item: QueuedTask,
+        opts: PushOptions,
+    ) -> Result<TaskId, PushError<QueuedTask, Unavailable>> {
+        let left = self.pushes_before_failure.load(SeqCst);
+        if left == 0 {
+            self.pushes_before_failure.store(usize::MAX, SeqCst);
+            return Err(PushError::Backend {
+                item,
+                error: Unavailable,
+            });
+        }
+        if left != usize::MAX {
+            self.pushes_before_failure.store(left - 1, SeqCst);
+        }
+        self.inner
+            .try_push(item, opts)
+            .map_err(|e| PushError::Closed(e.into_item()))
+    }
+
+    async fn pop(&self) -> Result<Option<Popped<QueuedTask>>, Unavailable> {
+        self.pops_attempted.fetch_add(1, SeqCst);
+        if self.failing_pops.load(SeqCst) > 0 {
+            self.failing_pops.fetch_sub(1, SeqCst);
+            return Err(Unavailable);
+        }
+        Ok(self.inner.pop().await)
+    }
+
+    async fn try_pop(&self) -> Result<Popped<QueuedTask>, TryPopError<Unavailable>> {
+        self.pops_attempted.fetch_add(1, SeqCst);
+        if self.failing_pops.load(SeqCst) > 0 {
+            self.failing_pops.fetch_sub(1, SeqCst);
+            return Err(TryPopError::Backend(Unavailable));
+        }
+        self.inner.try_pop().map_err(|e| match e {
+            TryPopError::Closed => TryPopError::Closed,
+            _ => TryPopError::Empty,
+        })
+    }
+
+    async fn cancel(&self, id: TaskId) -> Result<Option<QueuedTask>, Unavailable> {
+        if self.ignore_cancels.load(SeqCst) {
+            return Ok(None); // "already gone", but the item stays: it will be popped later
+        }
+        Ok(self.inner.cancel(id))
+    }
+
+    async fn close(&self) -> Result<(), Unavailable> {
+        self.inner.close();
+        Ok(())
+    }
+
+    async fn stats(&self) -> Result<QueueStats, Unavailable> {
+        Ok(self.inner.stats())
+    }
+}
+
+fn orchestrator_on(queue: &FlakyQueue, workers: usize) -> Orchestrator<FlakyQueue, Pool> {
+    let pool = Pool::builder().workers(workers).build().unwrap();
+    Orchestrator::with_parts(queue.clone(), pool).unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_task_that_cannot_be_queued_fails_and_its_dependents_are_skipped() {
+    let queue = FlakyQueue::new();
+    let orchestrator = orchestrator_on(&queue, 2);
+    let mut events = orchestrator.subscribe();
+    let workflow = Workflow::builder("push-fails")
+        .task(noop("a"))
+        .task(noop("b").needs(["a"]))
+        .task(noop("c").needs(["b"]))
+        .failure_mode(FailureMode::Continue)
+        .build()
+        .unwrap();
+    queue.pushes_before_failure.store(1, SeqCst); // `a` is queued, `b` is not
+    let report = orchestrator.run(&workflow).await.unwrap();
+    let b = report.task("b").unwrap();
+    assert_eq!((b.state, b.attempts), (TaskState::Failed, 0));
+    assert!(
+        b.error.as_deref().unwrap().contains("could not be queued"),
+        "{b:?}"
+    );
+    assert_eq!(report.task("c").unwrap().state, TaskState::Skipped);
+    assert!(report.totals.adds_up());
+    check_transitions(&events.drain());
+}
+
+#[tokio::test(start_paused = true)]
+async fn failing_pops_back_off_instead_of_spinning_and_the_run_completes() {
+    let queue = FlakyQueue::new();
+    let orchestrator = orchestrator_on(&queue, 1);
+    let workflow = Workflow::builder("pop-fails")
+        .tasks((0..3).map(|i| noop(&format!("t{i}"))))
+        .build()
+        .unwrap();
+    queue.failing_pops.store(5, SeqCst);
+    let report = orchestrator.run(&workflow).await.unwrap();
+    assert!(report.is_success());
+    // Five failures back off 10 + 20 + 40 + 80 + 160 ms, with one pop attempt each: no spin.
+    assert_eq!(report.duration, ms(310));
+    assert!(
+        queue.pops_attempted.load(SeqCst) <= 5 + 3 + 3,
+        "{}",
+        queue.pops_attempted.load(SeqCst)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn items_a_backend_failed_to_cancel_are_dropped_when_popped_and_nothing_hangs() {
+    let queue = FlakyQueue::new();
+    queue.ignore_cancels.store(true, SeqCst);
+    let orchestrator = orchestrator_on(&queue, 1);
+    // One worker: `boom` fails while `q1` and `q2` wait in the queue; fail-fast gives them up, the
+    // backend "cancels" nothing, and the engine must skip them when they come out.
+    let workflow = Workflow::builder("stale")
+        .task(crate::support::failing("boom"))
+        .task(sleeper("q1", ms(5)))
+        .task(sleeper("q2", ms(5)))
+        .boost(baton_orchestrator::Boost::None)
+        .build()
+        .unwrap();
+    let report = orchestrator.run(&workflow).await.unwrap();
+    assert_eq!(
+        report.outcome,
+        RunOutcome::Failed {
+            tasks: vec!["boom".into()]
+        }
+    );
+    assert_eq!(report.task("q1").unwrap().state, TaskState::Skipped);
+    // The engine's count of queued items is still right: another run goes through.
+    let again = Workflow::builder("after").task(noop("x")).build().unwrap();
+    let report = tokio::time::timeout(Duration::from_secs(60), orchestrator.run(&again))
+        .await
+        .expect("the second run ends")
+        .unwrap();
+    assert!(report.is_success());
+    assert_eq!(
+        orchestrator.executor().stats().succeeded,
+        1,
+        "the stale items never ran"
+    );
+}
