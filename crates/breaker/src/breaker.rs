@@ -387,50 +387,44 @@ impl Inner {
     /// Closed -> Open.
     #[cold]
     fn trip(&self, generation: u32, reason: Reason) {
-        let mut slow = self.lock();
-        let current = self.load();
-        if !current.is(CLOSED, generation) {
-            return;
-        }
-        let now = Instant::now();
-        let open_for = self.config.open_for;
-        self.set_open_until(&mut slow, now, open_for);
-        self.publish(current.next(OPEN));
-        self.opened.fetch_add(1, Relaxed);
-        self.emit(
-            &mut slow,
-            State::Closed,
-            State::Open,
-            now,
-            reason,
-            Some(open_for),
-        );
-        drop(slow);
-        self.deliver();
+        self.open(State::Closed, CLOSED, generation, reason, |_| {
+            self.config.open_for
+        });
     }
 
     /// HalfOpen -> Open, for longer if there is backoff.
     #[cold]
     fn reopen(&self, generation: u32) {
+        self.open(
+            State::HalfOpen,
+            HALF_OPEN,
+            generation,
+            Reason::TrialFailed,
+            |last| self.config.next_open_for(last),
+        );
+    }
+
+    /// Opens the breaker from `from` (still in `generation`), for the time `open_for` computes
+    /// from the last open time, and tells the listeners.
+    fn open(
+        &self,
+        from: State,
+        from_word: u64,
+        generation: u32,
+        reason: Reason,
+        open_for: impl FnOnce(Duration) -> Duration,
+    ) {
         let mut slow = self.lock();
         let current = self.load();
-        if !current.is(HALF_OPEN, generation) {
+        if !current.is(from_word, generation) {
             return;
         }
         let now = Instant::now();
-        let open_for = self.config.next_open_for(slow.open_for);
+        let open_for = open_for(slow.open_for);
         self.set_open_until(&mut slow, now, open_for);
         self.publish(current.next(OPEN));
         self.opened.fetch_add(1, Relaxed);
-        let reason = Reason::TrialFailed;
-        self.emit(
-            &mut slow,
-            State::HalfOpen,
-            State::Open,
-            now,
-            reason,
-            Some(open_for),
-        );
+        self.emit(&mut slow, from, State::Open, now, reason, Some(open_for));
         drop(slow);
         self.deliver();
     }

@@ -171,8 +171,8 @@ impl Task {
         self
     }
 
-    /// The retry policy of the compensation (default: exponential from 100 ms, doubling, at most
-    /// 30 s apart, 10 attempts: a rollback should try hard).
+    /// The retry policy of the compensation (default [`baton_saga::patient`]: exponential from
+    /// 100 ms, doubling, at most 30 s apart, 10 attempts: a rollback should try hard).
     #[must_use]
     pub fn compensation_retry(mut self, policy: Policy) -> Self {
         self.compensation_retry = Some(policy);
@@ -223,13 +223,4 @@ impl fmt::Debug for Task {
             .field("weight", &self.weight)
             .finish_non_exhaustive()
     }
-}
-
-/// The default compensation retry policy.
-pub(crate) fn patient() -> Policy {
-    Policy::exponential(Duration::from_millis(100), 2.0)
-        .max_delay(Duration::from_secs(30))
-        .attempts(10)
-        .build()
-        .expect("the default compensation policy is valid")
 }

@@ -7,9 +7,10 @@ use std::time::Duration;
 use baton_dag::{Dag, DagBuilder, NodeId};
 use baton_queue::Priority;
 use baton_retry::{Policy, RetryBudget};
+use baton_saga::patient;
 
 use crate::error::{WorkflowError, WorkflowProblem};
-use crate::task::{Handler, Task, patient};
+use crate::task::{Handler, Task};
 
 /// What a run does when a task fails for good (its retries exhausted).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

@@ -129,16 +129,7 @@ impl<T, E> Shared<T, E> {
             if !matches!(inner.outcome, Slot::Empty) {
                 return;
             }
-            let outcome = match how {
-                Finish::Completed => match inner.staged.take() {
-                    Some(Ok(value)) => Outcome::Succeeded(value),
-                    Some(Err(error)) => Outcome::Failed(error),
-                    None => Outcome::Cancelled,
-                },
-                Finish::Panicked(message) => Outcome::Panicked(message),
-                Finish::TimedOut(after) => Outcome::TimedOut(after),
-                Finish::Cancelled => Outcome::Cancelled,
-            };
+            let outcome = how.into_outcome(inner.staged.take());
             inner.outcome = Slot::Ready(outcome);
             inner.job_waker = None;
             self.state.store(DONE, SeqCst);

@@ -130,6 +130,23 @@ pub(crate) enum Finish {
     Cancelled,
 }
 
+impl Finish {
+    /// The outcome, given what the job's future staged (a `Completed` job with nothing staged
+    /// was cancelled at an await).
+    pub(crate) fn into_outcome<T, E>(self, staged: Option<Result<T, E>>) -> Outcome<T, E> {
+        match self {
+            Finish::Completed => match staged {
+                Some(Ok(value)) => Outcome::Succeeded(value),
+                Some(Err(error)) => Outcome::Failed(error),
+                None => Outcome::Cancelled,
+            },
+            Finish::Panicked(message) => Outcome::Panicked(message),
+            Finish::TimedOut(after) => Outcome::TimedOut(after),
+            Finish::Cancelled => Outcome::Cancelled,
+        }
+    }
+}
+
 /// The handle side of a job, type-erased: told how the job ended.
 pub(crate) trait Completion: Send + Sync {
     /// Publishes the job's outcome to its handle (only the first call counts).
@@ -380,16 +397,7 @@ where
             };
             (inner.staged.take(), on_done)
         };
-        let outcome = match how {
-            Finish::Completed => match staged {
-                Some(Ok(value)) => Outcome::Succeeded(value),
-                Some(Err(error)) => Outcome::Failed(error),
-                None => Outcome::Cancelled,
-            },
-            Finish::Panicked(message) => Outcome::Panicked(message),
-            Finish::TimedOut(after) => Outcome::TimedOut(after),
-            Finish::Cancelled => Outcome::Cancelled,
-        };
+        let outcome = how.into_outcome(staged);
         if catch_unwind(AssertUnwindSafe(|| on_done(outcome))).is_err() {
             tracing::debug!("a job's completion callback panicked");
         }

@@ -112,4 +112,4 @@ pub use error::{BuildError, FailureKind, SagaError, StepError, StepFailure, perm
 pub use log::{Entry, EntryKind, InMemoryLog, NoLog, SagaLog, StepRef};
 pub use outcome::{Abort, Outcome, OutcomeKind};
 pub use saga::{Saga, SagaBuilder};
-pub use step::{FnStep, Step, StepDef, StepFuture, StepKind, step_fn};
+pub use step::{FnStep, Step, StepDef, StepFuture, StepKind, patient, step_fn};

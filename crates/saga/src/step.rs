@@ -185,8 +185,15 @@ impl<C> fmt::Debug for StepDef<C> {
     }
 }
 
-/// The default policy of retriable actions and of compensations.
-fn patient() -> Policy {
+/// The default retry policy of retriable actions and of compensations: exponential from 100 ms,
+/// doubling, at most 30 s apart, 10 attempts (a rollback should try hard). The orchestrator's
+/// DAG sagas use it too.
+///
+/// ```
+/// let policy = baton_saga::patient();
+/// assert_eq!(policy.attempts(), 10);
+/// ```
+pub fn patient() -> Policy {
     Policy::exponential(Duration::from_millis(100), 2.0)
         .max_delay(Duration::from_secs(30))
         .attempts(10)
