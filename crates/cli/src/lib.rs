@@ -1,0 +1,215 @@
+//! The `baton` command: write a workflow file, run it, watch it, and read what happened.
+//!
+//! # Commands
+//! - `baton validate FILE`: reads the file and builds the workflow; prints every problem as
+//!   `FILE:LINE:COL: <field path>: <message>` (unknown fields, wrong types, bad durations,
+//!   priorities and retry policies, unknown dependencies with a suggestion, duplicate ids with
+//!   both places, self-dependencies, cycles with their members in order, ...) and exits 2, or
+//!   prints a one-line OK and exits 0.
+//! - `baton graph FILE [--format mermaid|dot]`: prints the dependency graph (Mermaid by default).
+//! - `baton run FILE [--quiet] [--json] [--report-json PATH] [--workers N] [--grace DURATION]`:
+//!   validates (nothing runs if the file is invalid), then runs each task as `sh -c <run>` in its
+//!   own process group, with its `env` and `cwd`, its stdout and stderr appended to
+//!   `<run dir>/<task id>.log` where the run directory is
+//!   `.baton/runs/<workflow>-<unix time>-<pid>/` beside the workflow file. A non-zero exit is a
+//!   failed attempt (`exit status N`), retried under the task's policy. Commands also get
+//!   `BATON_RUN_DIR`, `BATON_WORKFLOW`, `BATON_TASK` and `BATON_ATTEMPT` in their environment.
+//!   Progress goes to stderr (a live status line on a terminal, one timestamped line per event
+//!   otherwise; `--quiet` shows none; `--json` prints each event as one JSON object on stdout and
+//!   nothing else there). A summary table (task, state, attempts, duration), the last
+//!   10 lines of each failed task's log and the outcome end the run. `--report-json` writes the
+//!   orchestrator's run report. SIGINT (Ctrl-C) or SIGTERM cancels the run: running commands get
+//!   SIGTERM, then SIGKILL after the grace period (5 s by default), and a saga still compensates
+//!   what completed.
+//!
+//! # Exit codes
+//! | code | meaning |
+//! |------|---------|
+//! | 0    | success (the file is valid; the run succeeded) |
+//! | 1    | the workflow failed, or was cancelled by its own timeout (or could not be started) |
+//! | 2    | invalid workflow file or command line |
+//! | 130  | interrupted by SIGINT or SIGTERM |
+//!
+//! # The workflow file
+//! TOML; unknown fields are errors everywhere. Durations are written the humantime way (`"250ms"`,
+//! `"30s"`, `"10m"`). A relative `cwd` is relative to the workflow file's directory.
+//!
+//! ```toml
+//! [workflow]
+//! name = "release"          # required
+//! max_parallel = 4          # optional, >= 1
+//! fail_mode = "fail-fast"   # or "continue"
+//! saga = true               # optional: compensate completed tasks when the run fails
+//! timeout = "30m"           # optional
+//!
+//! [defaults]                # all optional; a task's own value wins
+//! retry = { strategy = "fixed", delay = "1s", attempts = 3 }
+//! timeout = "10m"
+//! priority = "normal"       # critical, high, normal, low or background
+//! env = { RUST_LOG = "info" }
+//! cwd = "."
+//!
+//! [[task]]
+//! id = "build"
+//! run = "cargo build --release"     # a shell command: sh -c
+//! needs = ["fetch"]
+//! priority = "high"
+//! retry = { strategy = "exponential", initial = "1s", factor = 2, attempts = 4 }
+//! timeout = "20m"
+//! compensate = "rm -rf target/release/pkg"   # undoes the task (saga mode)
+//! env = { PROFILE = "release" }
+//! cwd = "subdir"
+//! ```
+//!
+//! Retry policies are `baton-retry`'s file form: `strategy` is `fixed` (`delay`), `exponential`
+//! (`initial`, `factor`), `linear` (`initial`, `increment`) or `random` (`min`, `max`); all take
+//! `attempts`, `max_delay`, `max_elapsed` and `jitter` (`none`, `full`, `equal`,
+//! `decorrelated`).
+//!
+//! # As a library
+//! [`main`] is the whole command; the modules are its parts: [`args`] (the command line),
+//! [`file`](mod@file) (the format and its spans), [`validate`] (located problems), [`run`] (processes),
+//! [`progress`] and [`summary`] (output).
+//!
+//! ```
+//! use baton_cli::{Exit, args, validate};
+//! use std::path::Path;
+//!
+//! let source = "[workflow]\nname = \"hello\"\n\n[[task]]\nid = \"greet\"\nrun = \"echo hi\"\n";
+//! let plan = validate::check(Path::new("hello.toml"), source).unwrap();
+//! assert_eq!(plan.file.tasks.len(), 1);
+//! assert_eq!(baton_cli::main(["--version"]), Exit::Success);
+//! assert_eq!(baton_cli::main(["validate"]), Exit::Invalid);
+//! # let _ = args::parse(["--help"]);
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod args;
+pub mod file;
+pub mod progress;
+pub mod run;
+pub mod summary;
+pub mod validate;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use args::{Command, GraphFormat};
+use validate::LoadError;
+
+/// How `baton` exits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Exit {
+    /// 0: the file is valid, the run succeeded.
+    Success,
+    /// 1: the workflow failed (or timed out, or could not be started).
+    Failed,
+    /// 2: an invalid workflow file or command line.
+    Invalid,
+    /// 130: interrupted by SIGINT or SIGTERM.
+    Interrupted,
+}
+
+impl Exit {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Success => 0,
+            Self::Failed => 1,
+            Self::Invalid => 2,
+            Self::Interrupted => 130,
+        }
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        ExitCode::from(exit.code())
+    }
+}
+
+/// Runs the `baton` command with `args` (without the program name), printing to stdout and
+/// stderr, and returns how it should exit.
+pub fn main<I>(args: I) -> Exit
+where
+    I: IntoIterator,
+    I::Item: Into<OsString>,
+{
+    let command = match args::parse(args) {
+        Ok(command) => command,
+        Err(error) => {
+            eprintln!("baton: {error}");
+            eprintln!("{}", error.hint());
+            return Exit::Invalid;
+        }
+    };
+    match command {
+        Command::Help(topic) => {
+            print!("{}", topic.text());
+            Exit::Success
+        }
+        Command::Version => {
+            println!("baton {}", env!("CARGO_PKG_VERSION"));
+            Exit::Success
+        }
+        Command::Validate { file } => match load(&file) {
+            Ok(plan) => {
+                println!(
+                    "{}: OK: workflow \"{}\", {} tasks",
+                    file.display(),
+                    plan.file.name,
+                    plan.file.tasks.len()
+                );
+                Exit::Success
+            }
+            Err(exit) => exit,
+        },
+        Command::Graph { file, format } => match load(&file) {
+            Ok(plan) => {
+                let workflow =
+                    plan.workflow(|id, _| baton_orchestrator::Task::new(id, |_| async { Ok(()) }));
+                match format {
+                    GraphFormat::Dot => print!("{}", workflow.dag().to_dot()),
+                    _ => print!("{}", workflow.dag().to_mermaid()),
+                }
+                Exit::Success
+            }
+            Err(exit) => exit,
+        },
+        Command::Run(run_args) => {
+            let plan = match load(&run_args.file) {
+                Ok(plan) => plan,
+                Err(exit) => return exit,
+            };
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(error) => {
+                    eprintln!("baton: cannot start the async runtime: {error}");
+                    return Exit::Failed;
+                }
+            };
+            match runtime.block_on(run::run(&plan, &run_args)) {
+                Ok(exit) => exit,
+                Err(error) => {
+                    eprintln!("baton: {error}");
+                    Exit::Failed
+                }
+            }
+        }
+    }
+}
+
+/// Loads and validates a workflow file, printing its problems (exit 2) if it has any.
+fn load(file: &std::path::Path) -> Result<validate::Plan, Exit> {
+    validate::load(file).map_err(|error| {
+        match error {
+            LoadError::Invalid(invalid) => eprint!("{invalid}"),
+            other => eprintln!("baton: {other}"),
+        }
+        Exit::Invalid
+    })
+}

@@ -1,0 +1,533 @@
+//! `baton run`: each task as `sh -c` in its own process group, output to a log file, stopped
+//! with SIGTERM then SIGKILL when the orchestrator drops its attempt (cancellation, timeout,
+//! fail-fast), and the run driven to its end under SIGINT/SIGTERM.
+//!
+//! # Stopping commands
+//! The orchestrator cancels an attempt by dropping its future. The running command is held by a
+//! [`ChildGuard`]: dropping it sends SIGTERM to the command's process group (so `sh -c`'s children
+//! stop too) and hands the child to a reaper task that sends SIGKILL to the group if the command
+//! is still alive after the grace period, then reaps it. [`Launcher::settle`] waits for every
+//! reaper, so `baton` never exits while a command it stopped may still be running.
+
+use std::collections::BTreeMap;
+use std::fs::OpenOptions;
+use std::io::{IsTerminal, Write};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use baton_orchestrator::{EventKind, Orchestrator, RunReport, Task, TaskError};
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use tokio::process::Child;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::task::JoinHandle;
+
+use crate::Exit;
+use crate::args::RunArgs;
+use crate::progress::{Mode, Progress};
+use crate::summary;
+use crate::validate::Plan;
+
+/// One shell command of a task (its `run` or its `compensate`) and where it runs.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Shell {
+    /// The task's id.
+    pub task: String,
+    /// The script given to `sh -c`.
+    pub script: String,
+    /// Extra environment variables.
+    pub env: BTreeMap<String, String>,
+    /// The working directory.
+    pub cwd: PathBuf,
+    /// The log file that receives stdout and stderr (appended to, one header line per attempt).
+    pub log: PathBuf,
+}
+
+/// Which of a task's commands an attempt runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Phase {
+    /// The task's `run`.
+    Run,
+    /// The task's `compensate`.
+    Compensate,
+}
+
+/// Starts commands for one run and keeps track of the ones it had to stop.
+#[derive(Debug)]
+pub struct Launcher {
+    run_dir: PathBuf,
+    workflow: String,
+    grace: Duration,
+    reapers: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Launcher {
+    /// A launcher for the run of `workflow` whose files go to `run_dir`; a stopped command gets
+    /// `grace` between SIGTERM and SIGKILL.
+    pub fn new(run_dir: PathBuf, workflow: impl Into<String>, grace: Duration) -> Arc<Self> {
+        Arc::new(Self {
+            run_dir,
+            workflow: workflow.into(),
+            grace,
+            reapers: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Runs `shell` once (`attempt` from 1) and waits for it: `Ok` on exit status 0, otherwise a
+    /// failed attempt with the message `exit status N` (or the signal that killed it). The
+    /// command gets `BATON_RUN_DIR`, `BATON_WORKFLOW`, `BATON_TASK` and `BATON_ATTEMPT` in its
+    /// environment. Dropping the returned future stops the command (see the module docs).
+    pub async fn run(
+        self: &Arc<Self>,
+        shell: &Shell,
+        phase: Phase,
+        attempt: u32,
+    ) -> Result<(), TaskError> {
+        let label = match phase {
+            Phase::Run => "attempt",
+            Phase::Compensate => "compensation attempt",
+        };
+        let open = || -> std::io::Result<(std::fs::File, std::fs::File)> {
+            let mut log = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&shell.log)?;
+            writeln!(log, "--- {label} {attempt} ---")?;
+            let copy = log.try_clone()?;
+            Ok((log, copy))
+        };
+        let (out, err) = open().map_err(|e| {
+            TaskError::msg(format!("cannot open the log {}: {e}", shell.log.display()))
+        })?;
+        let mut command = tokio::process::Command::new("sh");
+        command
+            .arg("-c")
+            .arg(&shell.script)
+            .current_dir(&shell.cwd)
+            .envs(&shell.env)
+            .env("BATON_RUN_DIR", &self.run_dir)
+            .env("BATON_WORKFLOW", &self.workflow)
+            .env("BATON_TASK", &shell.task)
+            .env("BATON_ATTEMPT", attempt.to_string())
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .process_group(0);
+        let child = command.spawn().map_err(|e| {
+            TaskError::msg(format!(
+                "cannot start `sh -c` in {}: {e}",
+                shell.cwd.display()
+            ))
+        })?;
+        let mut guard = ChildGuard {
+            child: Some(child),
+            launcher: Arc::clone(self),
+        };
+        let status = guard
+            .wait()
+            .await
+            .map_err(|e| TaskError::msg(format!("cannot wait for `sh -c`: {e}")))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(TaskError::msg(describe(status)))
+        }
+    }
+
+    /// Waits until every command this launcher stopped has exited (at most the grace period after
+    /// the last one was stopped).
+    pub async fn settle(&self) {
+        loop {
+            let reapers =
+                std::mem::take(&mut *self.reapers.lock().unwrap_or_else(PoisonError::into_inner));
+            if reapers.is_empty() {
+                return;
+            }
+            for reaper in reapers {
+                let _ = reaper.await;
+            }
+        }
+    }
+}
+
+/// `exit status N`, or the signal that ended the command.
+pub fn describe(status: ExitStatus) -> String {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit status {code}"),
+        (None, Some(signal)) => match Signal::try_from(signal) {
+            Ok(name) => format!("killed by signal {signal} ({name})"),
+            Err(_) => format!("killed by signal {signal}"),
+        },
+        (None, None) => format!("ended with {status}"),
+    }
+}
+
+/// A running command; dropping it before the command ended stops the command's process group
+/// (SIGTERM now, SIGKILL after the grace period).
+#[derive(Debug)]
+pub struct ChildGuard {
+    child: Option<Child>,
+    launcher: Arc<Launcher>,
+}
+
+impl ChildGuard {
+    /// Waits for the command to exit; afterwards, dropping the guard does nothing.
+    pub async fn wait(&mut self) -> std::io::Result<ExitStatus> {
+        let Some(child) = self.child.as_mut() else {
+            return Err(std::io::Error::other("the command was already waited for"));
+        };
+        let status = child.wait().await;
+        self.child = None;
+        status
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let Some(group) = child
+            .id()
+            .and_then(|id| i32::try_from(id).ok())
+            .map(Pid::from_raw)
+        else {
+            return; // already reaped
+        };
+        let _ = killpg(group, Signal::SIGTERM);
+        let grace = self.launcher.grace;
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                let reaper = runtime.spawn(async move {
+                    if tokio::time::timeout(grace, child.wait()).await.is_err() {
+                        let _ = killpg(group, Signal::SIGKILL);
+                        let _ = child.wait().await;
+                    }
+                });
+                self.launcher
+                    .reapers
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(reaper);
+            }
+            // No runtime to wait on (it is shutting down): no grace either.
+            Err(_) => {
+                let _ = killpg(group, Signal::SIGKILL);
+            }
+        }
+    }
+}
+
+/// A file name for task `id`'s log: the id with anything but letters, digits, `-`, `_` and `.`
+/// replaced by `_`, then `.log`.
+///
+/// ```
+/// assert_eq!(baton_cli::run::log_name("build"), "build.log");
+/// assert_eq!(baton_cli::run::log_name("a/b c"), "a_b_c.log");
+/// ```
+pub fn log_name(id: &str) -> String {
+    format!("{}.log", sanitize(id))
+}
+
+fn sanitize(text: &str) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if clean.starts_with('.') {
+        format!("_{clean}")
+    } else {
+        clean
+    }
+}
+
+/// Why `baton run` could not run a valid workflow.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunFailure {
+    /// The run directory could not be created.
+    #[error("cannot create the run directory {}: {source}", path.display())]
+    RunDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The orchestrator could not be built.
+    #[error("cannot start the orchestrator: {0}")]
+    Orchestrator(#[from] baton_orchestrator::BuildError),
+    /// The run could not start or finish.
+    #[error("the run failed to complete: {0}")]
+    Run(#[from] baton_orchestrator::RunError),
+    /// Signal handlers could not be installed.
+    #[error("cannot handle SIGINT/SIGTERM: {0}")]
+    Signals(std::io::Error),
+    /// `--report-json` could not be written.
+    #[error("cannot write the report to {}: {source}", path.display())]
+    Report {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// How progress is shown for these options: JSON, quiet, or lines / a live line depending on
+/// whether stderr is a terminal.
+pub fn mode(args: &RunArgs) -> Mode {
+    if args.json {
+        Mode::Json
+    } else if args.quiet {
+        Mode::Quiet
+    } else if std::io::stderr().is_terminal() {
+        Mode::Live
+    } else {
+        Mode::Lines
+    }
+}
+
+/// Runs a validated workflow as `baton run` does: creates the run directory, runs every task's
+/// command, shows progress, handles SIGINT and SIGTERM, prints the summary (on stdout, or stderr
+/// with `--json`), writes `--report-json`, and returns the exit code. Needs a tokio runtime with
+/// I/O, time and signals enabled.
+pub async fn run(plan: &Plan, args: &RunArgs) -> Result<Exit, RunFailure> {
+    let mode = mode(args);
+    let unix = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    // As the user would write it: `.baton/runs/...` rather than `./.baton/runs/...`.
+    let beside = if plan.dir == Path::new(".") {
+        PathBuf::new()
+    } else {
+        plan.dir.clone()
+    };
+    let shown_dir = beside.join(".baton").join("runs").join(format!(
+        "{}-{unix}-{}",
+        sanitize(&plan.file.name),
+        std::process::id()
+    ));
+    let dir_error = |source| RunFailure::RunDir {
+        path: shown_dir.clone(),
+        source,
+    };
+    std::fs::create_dir_all(&shown_dir).map_err(dir_error)?;
+    let run_dir = shown_dir.canonicalize().map_err(dir_error)?;
+    let base = plan.dir.canonicalize().map_err(dir_error)?;
+    if !args.quiet {
+        eprintln!("baton: run directory {}", shown_dir.display());
+    }
+
+    let launcher = Launcher::new(run_dir.clone(), plan.file.name.clone(), args.grace);
+    let workflow = plan.workflow(|id, def| {
+        let shell = |script: &str| Shell {
+            task: id.to_owned(),
+            script: script.to_owned(),
+            env: def.env.clone(),
+            cwd: def
+                .cwd
+                .as_ref()
+                .map_or_else(|| base.clone(), |cwd| base.join(cwd)),
+            log: run_dir.join(log_name(id)),
+        };
+        let handler = |shell: Shell, phase: Phase| {
+            let (shell, launcher) = (Arc::new(shell), Arc::clone(&launcher));
+            move |ctx: baton_orchestrator::TaskContext| {
+                let (shell, launcher) = (Arc::clone(&shell), Arc::clone(&launcher));
+                async move { launcher.run(&shell, phase, ctx.attempt()).await }
+            }
+        };
+        let task = Task::new(id, handler(shell(&def.run), Phase::Run));
+        match &def.compensate {
+            Some(script) => task.compensate(handler(shell(script), Phase::Compensate)),
+            None => task,
+        }
+    });
+
+    let workers = args
+        .workers
+        .or(plan.file.max_parallel.as_ref().map(|m| m.value))
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(4, |n| n.get().max(4)));
+    let orchestrator = Orchestrator::builder().workers(workers).build()?;
+    let mut events = orchestrator.subscribe();
+    let ids: Vec<String> = workflow.task_ids().map(str::to_owned).collect();
+    let progress = tokio::spawn(async move {
+        let mut progress = Progress::new(mode, ids.iter().map(String::as_str));
+        while let Some(event) = events.recv().await {
+            let last = matches!(event.kind, EventKind::RunFinished { .. });
+            progress.event(&event);
+            if last {
+                break;
+            }
+        }
+        progress.finish();
+    });
+
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(RunFailure::Signals)?;
+    let mut terminate = signal(SignalKind::terminate()).map_err(RunFailure::Signals)?;
+    let mut handle = orchestrator.start(&workflow)?;
+    let mut interrupted = false;
+    let report: RunReport = loop {
+        let name = tokio::select! {
+            report = &mut handle => break report?,
+            _ = interrupt.recv() => "SIGINT",
+            _ = terminate.recv() => "SIGTERM",
+        };
+        if interrupted {
+            eprintln!("baton: {name}: already stopping, waiting for commands and compensations");
+        } else {
+            interrupted = true;
+            handle.cancel();
+            eprintln!(
+                "baton: {name}: cancelling the run (commands get SIGTERM, then SIGKILL after {})",
+                humantime::format_duration(args.grace)
+            );
+        }
+    };
+    let _ = progress.await;
+    launcher.settle().await;
+
+    if let Some(path) = &args.report_json {
+        let json = serde_json::to_string_pretty(&report).map_err(std::io::Error::other);
+        json.and_then(|json| std::fs::write(path, json + "\n"))
+            .map_err(|source| RunFailure::Report {
+                path: path.clone(),
+                source,
+            })?;
+    }
+    let text = summary::render(&report, &shown_dir, log_name, interrupted);
+    if args.json {
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    } else {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
+    Ok(if interrupted {
+        Exit::Interrupted
+    } else if report.is_success() {
+        Exit::Success
+    } else {
+        Exit::Failed
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("baton-run-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn shell(dir: &Path, script: &str) -> Shell {
+        Shell {
+            task: "t".into(),
+            script: script.into(),
+            env: BTreeMap::from([("GREETING".to_owned(), "hello".to_owned())]),
+            cwd: dir.to_owned(),
+            log: dir.join("t.log"),
+        }
+    }
+
+    #[tokio::test]
+    async fn commands_log_their_output_and_fail_with_their_status() {
+        let dir = scratch("status");
+        let launcher = Launcher::new(dir.clone(), "w", Duration::from_secs(5));
+        let ok = shell(
+            &dir,
+            "echo \"$GREETING $BATON_TASK $BATON_ATTEMPT\"; echo oops >&2",
+        );
+        launcher.run(&ok, Phase::Run, 1).await.unwrap();
+        let failing = shell(&dir, "exit 3");
+        let error = launcher.run(&failing, Phase::Run, 2).await.unwrap_err();
+        assert_eq!(error.message(), "exit status 3");
+        let log = std::fs::read_to_string(dir.join("t.log")).unwrap();
+        assert_eq!(
+            log,
+            "--- attempt 1 ---\nhello t 1\noops\n--- attempt 2 ---\n"
+        );
+        let missing = Shell {
+            cwd: dir.join("nowhere"),
+            ..shell(&dir, "true")
+        };
+        let error = launcher
+            .run(&missing, Phase::Compensate, 1)
+            .await
+            .unwrap_err();
+        assert!(
+            error.message().starts_with("cannot start `sh -c` in "),
+            "{error:?}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_dropped_attempt_stops_the_whole_process_group() {
+        let dir = scratch("drop");
+        let launcher = Launcher::new(dir.clone(), "w", Duration::from_secs(5));
+        // The grandchild writes its pid; the shell waits for it.
+        let script = "sleep 30 & echo $! > grandchild.pid; wait";
+        let sleeper = shell(&dir, script);
+        let attempt = launcher.run(&sleeper, Phase::Run, 1);
+        let pid_file = dir.join("grandchild.pid");
+        let pid = tokio::select! {
+            result = attempt => panic!("the command ended early: {result:?}"),
+            pid = async {
+                loop {
+                    if let Ok(text) = std::fs::read_to_string(&pid_file)
+                        && let Ok(pid) = text.trim().parse::<i32>()
+                    {
+                        return pid;
+                    }
+                    tokio::task::yield_now().await;
+                }
+            } => pid,
+        };
+        // Leaving the select dropped the attempt: SIGTERM went to the group.
+        launcher.settle().await;
+        assert!(
+            gone_within_deadline(pid),
+            "the grandchild {pid} survived its group's SIGTERM"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Whether process `pid` is gone (or a zombie) within a generous deadline: signals are
+    /// delivered asynchronously, so this polls; the deadline only guards against a hang.
+    fn gone_within_deadline(pid: i32) -> bool {
+        (0..1000).any(|_| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let alive = stat
+                .rsplit_once(") ")
+                .is_some_and(|(_, rest)| !rest.starts_with('Z'));
+            if alive {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            !alive
+        })
+    }
+
+    #[test]
+    fn statuses_and_names_are_described() {
+        assert_eq!(describe(ExitStatus::from_raw(2 << 8)), "exit status 2");
+        assert_eq!(
+            describe(ExitStatus::from_raw(15)),
+            "killed by signal 15 (SIGTERM)"
+        );
+        assert_eq!(sanitize(".hidden"), "_.hidden");
+        assert_eq!(log_name("x y"), "x_y.log");
+    }
+}

@@ -1,0 +1,100 @@
+//! The shipped examples: valid, graphable, and they run to success with a log per task.
+
+use std::path::{Path, PathBuf};
+
+use baton_cli::validate;
+
+use super::{run_dirs, run_in, scratch};
+
+fn examples() -> Vec<PathBuf> {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/workflows");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn the_three_examples_exist() {
+    let names: Vec<String> = examples()
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    for name in ["fanout.toml", "flaky.toml", "release.toml"] {
+        assert!(names.contains(&name.to_owned()), "{names:?}");
+    }
+}
+
+#[test]
+fn every_example_validates_graphs_and_runs() {
+    for example in examples() {
+        let name = example.file_stem().unwrap().to_string_lossy().into_owned();
+        // Runs write beside the file: work on a copy.
+        let dir = scratch(&format!("example-{name}"));
+        let file = format!("{name}.toml");
+        std::fs::copy(&example, dir.join(&file)).unwrap();
+        let plan = validate::load(&dir.join(&file)).unwrap();
+        let ids: Vec<String> = plan
+            .file
+            .tasks
+            .iter()
+            .map(|t| t.id.clone().unwrap().value)
+            .collect();
+
+        let valid = run_in(&dir, &["validate", &file]);
+        assert_eq!(valid.code, Some(0), "{valid:?}");
+        assert_eq!(
+            valid.stdout,
+            format!(
+                "{file}: OK: workflow \"{}\", {} tasks\n",
+                plan.file.name,
+                ids.len()
+            )
+        );
+        let mermaid = run_in(&dir, &["graph", &file]);
+        assert!(mermaid.stdout.starts_with("flowchart TD\n"), "{mermaid:?}");
+        let dot = run_in(&dir, &["graph", &file, "--format", "dot"]);
+        assert!(dot.stdout.starts_with("digraph {\n"), "{dot:?}");
+        for id in &ids {
+            assert!(
+                mermaid.stdout.contains(&format!("[\"{id}\"]")),
+                "{id}: {mermaid:?}"
+            );
+            assert!(
+                dot.stdout.contains(&format!("[label=\"{id}\"]")),
+                "{id}: {dot:?}"
+            );
+        }
+
+        let run = run_in(&dir, &["run", &file]);
+        assert_eq!(run.code, Some(0), "{name}: {run:?}");
+        let rows: Vec<&str> = run.stdout.lines().skip(1).take(ids.len()).collect();
+        for (id, row) in ids.iter().zip(&rows) {
+            let cells: Vec<&str> = row.split_whitespace().collect();
+            assert_eq!(cells[..2], [id.as_str(), "succeeded"], "{name}: {row}");
+        }
+        assert!(
+            run.stdout
+                .contains(&format!("workflow \"{}\" succeeded: ", plan.file.name)),
+            "{run:?}"
+        );
+        let [run_dir] = &run_dirs(&dir)[..] else {
+            panic!("one run directory expected in {}", dir.display());
+        };
+        assert!(
+            run.stderr.starts_with("baton: run directory .baton/runs/"),
+            "{run:?}"
+        );
+        for id in &ids {
+            let log = std::fs::read_to_string(run_dir.join(format!("{id}.log"))).unwrap();
+            assert!(log.starts_with("--- attempt 1 ---\n"), "{id}: {log}");
+            assert!(
+                run.stderr.contains(&format!("{id:<10} succeeded")),
+                "{run:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! Ctrl-C: SIGINT cancels the run, stops the running command's whole process group, lets the
+//! saga compensate, and exits 130.
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use super::{baton, gone, scratch};
+
+const SAGA: &str = r#"
+[workflow]
+name = "interrupted"
+saga = true
+
+[[task]]
+id = "setup"
+run = "echo set up"
+compensate = "echo undone > compensated.txt"
+
+[[task]]
+id = "sleeper"
+needs = ["setup"]
+run = "sleep 30 & echo $! > sleeper.pid; wait"
+"#;
+
+#[test]
+fn sigint_stops_the_commands_compensates_and_exits_130() {
+    let dir = scratch("interrupt");
+    std::fs::write(dir.join("saga.toml"), SAGA).unwrap();
+    let mut child = baton()
+        .args(["run", "saga.toml", "--grace", "2s"])
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (lines_tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // Wait for the sleeper's "started" line (the deadline only guards against a hang).
+    let mut seen = Vec::new();
+    loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|e| panic!("no 'sleeper started' line ({e}); saw {seen:#?}"));
+        let started = line.contains("sleeper") && line.contains("started (attempt 1)");
+        seen.push(line);
+        if started {
+            break;
+        }
+    }
+    // The shell writes the sleep's pid right after starting it.
+    let pid_file = dir.join("sleeper.pid");
+    let sleeper = (0..3000)
+        .find_map(|_| {
+            let pid = std::fs::read_to_string(&pid_file)
+                .ok()
+                .and_then(|t| t.trim().parse::<i32>().ok());
+            if pid.is_none() {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            pid
+        })
+        .expect("the sleeper wrote its pid");
+
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
+    let (done_tx, done) = mpsc::channel();
+    std::thread::spawn(move || {
+        let output = child.wait_with_output();
+        let _ = done_tx.send(output);
+    });
+    let output = done
+        .recv_timeout(Duration::from_secs(20))
+        .expect("baton exits within a few seconds of SIGINT")
+        .unwrap();
+    let rest: Vec<String> = lines.try_iter().collect();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(130), "{stdout}\n{rest:#?}");
+    assert!(
+        gone(sleeper),
+        "the sleeping process {sleeper} is still alive"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("compensated.txt")).unwrap(),
+        "undone\n"
+    );
+    assert!(
+        rest.iter()
+            .any(|l| l.contains("SIGINT: cancelling the run")),
+        "{rest:#?}"
+    );
+    assert!(
+        stdout.contains("workflow \"interrupted\" was interrupted"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("rollback: compensated setup"), "{stdout}");
+}

@@ -1,0 +1,162 @@
+//! `baton run`: failures, JSON events, the JSON report.
+
+use serde_json::Value;
+
+use super::{run_dirs, run_in, scratch};
+
+const FAILING: &str = r#"
+[workflow]
+name = "failing"
+fail_mode = "continue"
+
+[[task]]
+id = "noisy"
+run = "i=1; while [ $i -le 12 ]; do echo line $i; i=$((i + 1)); done; exit 3"
+retry = { strategy = "fixed", delay = "10ms", attempts = 2 }
+
+[[task]]
+id = "after"
+needs = ["noisy"]
+run = "touch after-ran"
+
+[[task]]
+id = "beside"
+run = "echo independent"
+"#;
+
+#[test]
+fn a_failing_task_fails_the_run_with_its_log_tail_and_skips_its_dependents() {
+    let dir = scratch("failing");
+    std::fs::write(dir.join("failing.toml"), FAILING).unwrap();
+    let out = run_in(&dir, &["run", "failing.toml"]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let rows: Vec<Vec<&str>> = out
+        .stdout
+        .lines()
+        .skip(1)
+        .take(3)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows[0][..3], ["noisy", "failed", "2"], "{out:?}");
+    assert_eq!(rows[1][..3], ["after", "skipped", "0"], "{out:?}");
+    assert_eq!(rows[2][..3], ["beside", "succeeded", "1"], "{out:?}");
+    assert!(
+        out.stdout.contains("\nnoisy failed: exit status 3\n"),
+        "{out:?}"
+    );
+    // The last 10 lines of the log: the second attempt's lines 3 to 12.
+    let tail: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("  | "))
+        .collect();
+    let expected: Vec<String> = (3..=12).map(|i| format!("line {i}")).collect();
+    assert_eq!(tail, expected, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("workflow \"failing\" failed (noisy): 3 tasks in "),
+        "{out:?}"
+    );
+    assert!(!dir.join("after-ran").exists());
+    assert!(
+        out.stderr
+            .contains("noisy      attempt 1 failed: exit status 3; retrying in 0.01s"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn json_events_are_alone_on_stdout_and_the_report_adds_up() {
+    let dir = scratch("json");
+    std::fs::write(dir.join("failing.toml"), FAILING).unwrap();
+    let out = run_in(
+        &dir,
+        &[
+            "run",
+            "failing.toml",
+            "--json",
+            "--report-json",
+            "report.json",
+        ],
+    );
+    assert_eq!(out.code, Some(1), "{out:?}");
+    let events: Vec<Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?}: {e}")))
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["kind"]["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.first(), Some(&"run_started"), "{kinds:?}");
+    assert_eq!(kinds.last(), Some(&"run_finished"), "{kinds:?}");
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "retrying").count(),
+        1,
+        "{kinds:?}"
+    );
+    // The summary went to stderr.
+    assert!(out.stderr.contains("TASK"), "{out:?}");
+
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let totals = &report["totals"];
+    let count = |key: &str| totals[key].as_u64().unwrap();
+    assert_eq!(count("tasks"), 3);
+    assert_eq!(report["tasks"].as_array().unwrap().len(), 3);
+    let states = [
+        "succeeded",
+        "failed",
+        "timed_out",
+        "cancelled",
+        "skipped",
+        "compensated",
+    ];
+    assert_eq!(states.iter().map(|s| count(s)).sum::<u64>(), count("tasks"));
+    assert_eq!(
+        (count("succeeded"), count("failed"), count("skipped")),
+        (1, 1, 1)
+    );
+    assert_eq!(count("attempts"), 3);
+    assert_eq!(report["outcome"]["status"], "failed");
+    assert_eq!(report["workflow"], "failing");
+}
+
+#[test]
+fn quiet_prints_only_the_summary_and_a_saga_rolls_back() {
+    let dir = scratch("saga");
+    std::fs::write(
+        dir.join("saga.toml"),
+        r#"
+[workflow]
+name = "saga"
+saga = true
+
+[[task]]
+id = "reserve"
+run = "echo reserved > reserved"
+compensate = "rm reserved && echo released > released"
+
+[[task]]
+id = "charge"
+needs = ["reserve"]
+run = "echo declined >&2; exit 7"
+"#,
+    )
+    .unwrap();
+    let out = run_in(&dir, &["run", "-q", "saga.toml"]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert_eq!(out.stderr, "", "{out:?}");
+    assert!(
+        out.stdout.contains("rollback: compensated reserve\n"),
+        "{out:?}"
+    );
+    assert!(out.stdout.contains("  | declined\n"), "{out:?}");
+    assert!(dir.join("released").exists() && !dir.join("reserved").exists());
+    let [run_dir] = &run_dirs(&dir)[..] else {
+        panic!("one run directory expected");
+    };
+    let log = std::fs::read_to_string(run_dir.join("reserve.log")).unwrap();
+    assert_eq!(log, "--- attempt 1 ---\n--- compensation attempt 1 ---\n");
+}
