@@ -45,6 +45,7 @@ const TARGETS: &[(&str, Target)] = &[
         "orchestrator/dag_100k",
         Target::Ratio("pool_independent", 0.5),
     ),
+    ("cli/run_1000_true", Target::Ratio("xargs", 0.8)),
     ("breaker/success_1t", Target::Ratio("recloser", 1.0)),
     ("breaker/success_1t", Target::Ratio("failsafe", 1.0)),
     ("breaker/success_2t", Target::Ratio("recloser", 1.0)),

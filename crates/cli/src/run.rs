@@ -104,7 +104,8 @@ impl Launcher {
         let (out, err) = open().map_err(|e| {
             TaskError::msg(format!("cannot open the log {}: {e}", shell.log.display()))
         })?;
-        let mut command = tokio::process::Command::new("sh");
+        // An absolute path: no search through PATH for every task (eight failed execve calls here).
+        let mut command = tokio::process::Command::new("/bin/sh");
         command
             .arg("-c")
             .arg(&shell.script)
