@@ -17,6 +17,7 @@ use std::collections::BinaryHeap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use baton_breaker::OwnedPermit;
 use baton_dag::{NodeId, ReadyTracker};
 use baton_pool::Outcome;
 use baton_queue::{Popped, Priority, PushOptions, TaskId, TaskQueue, TaskState, TryPopError};
@@ -151,6 +152,8 @@ struct NodeRun {
     /// The compensation failed for good (possibly before any attempt: it could not be queued).
     compensation_failed: bool,
     delays: Option<Box<Delays>>,
+    /// The circuit breaker permit of the running attempt, settled when it ends.
+    permit: Option<OwnedPermit>,
     span: Span,
 }
 
@@ -174,6 +177,7 @@ impl NodeRun {
             compensation_error: None,
             compensation_failed: false,
             delays: None,
+            permit: None,
             span: Span::none(),
         }
     }
@@ -382,6 +386,21 @@ impl Run {
             }
             self.admitted += 1;
         }
+        if !item.compensation
+            && let Some(breaker) = &self.shared.spec.tasks[node].breaker
+        {
+            match breaker.try_acquire_owned() {
+                Ok(permit) => self.nodes[node].permit = Some(permit),
+                Err(open) => {
+                    // Fail fast: the dependency is not called, and not retried.
+                    self.admitted -= 1;
+                    let now = ctx.now;
+                    self.fail_task(ctx, node, open.to_string(), false, now);
+                    self.refill(ctx);
+                    return None;
+                }
+            }
+        }
         Some(self.launch(ctx, node, item.compensation, inbox))
     }
 
@@ -494,6 +513,16 @@ impl Run {
         at: Instant,
     ) {
         let attempt = self.nodes[node].attempts;
+        if let Some(permit) = self.nodes[node].permit.take() {
+            match &outcome {
+                Outcome::Succeeded(_) => permit.success(),
+                Outcome::Failed(e) if !e.is_cancellation() => permit.failure(),
+                Outcome::Panicked(_) | Outcome::TimedOut(_) => permit.failure(),
+                // Interrupted by the run, or dropped by the executor: it says nothing about the
+                // dependency (dropping the permit counts it as neither).
+                Outcome::Failed(_) | Outcome::Cancelled => drop(permit),
+            }
+        }
         let failure = match outcome {
             Outcome::Succeeded(output) => {
                 let _ = self.shared.outputs[node].set(output.0);
@@ -1125,18 +1154,13 @@ where
                 for finished in batch.drain(..) {
                     self.finished(finished);
                 }
-                // One pass for the whole batch: queue the released tasks, end finished runs
-                // (a rollback that begins queues compensations: apply those too).
-                loop {
-                    self.apply_ops().await;
-                    self.finish_runs();
-                    if self.ops.is_empty() {
-                        break;
-                    }
-                }
+                // One pass for the whole batch: queue the released tasks, end finished runs.
+                self.settle_all().await;
             }
             self.deadlines().await;
             self.dispatch_ready().await;
+            // A dispatch can end a task without running it (an open circuit breaker).
+            self.settle_all().await;
             self.metrics.queue_depth.set(self.queued as f64);
             self.metrics.workers_busy.set(self.in_flight as f64);
             if !self.open && self.active == 0 && self.in_flight == 0 {
@@ -1271,6 +1295,18 @@ where
                 run.finished(&mut ctx, finished);
             }
         });
+    }
+
+    /// Applies pending queue operations and ends the runs that are over, until nothing is left
+    /// to do (a rollback that begins queues compensations: those are applied too).
+    async fn settle_all(&mut self) {
+        loop {
+            self.apply_ops().await;
+            self.finish_runs();
+            if self.ops.is_empty() {
+                break;
+            }
+        }
     }
 
     /// Ends (or begins the rollback of) every run with nothing left to do.

@@ -1,5 +1,5 @@
 //! Baton's orchestrator: workflows that run dependency graphs of async tasks on a worker pool,
-//! with priorities, retries, saga compensation, metrics, events and tracing. It is also Baton's
+//! with priorities, retries, saga compensation, circuit breakers, metrics, events and tracing. It is also Baton's
 //! facade: it re-exports what a workflow author needs, so one dependency is enough.
 //!
 //! ```
@@ -54,6 +54,9 @@
 //! - A panic in a handler or a compensation is that attempt's failure; the workers go on.
 //! - Under tokio's paused clock, a run with a [`FaultPlan`] and a [seed](RunOptions::seed) is
 //!   reproducible, event for event.
+//! - A task protected by a [`Breaker`] ([`Task::breaker`]) fails at once, uncalled and not
+//!   retried, while the breaker is open: a saga then compensates instead of hammering the
+//!   dependency. Its attempts' outcomes feed the breaker.
 //!
 //! # Metrics
 //! Through the [`metrics`](https://docs.rs/metrics) facade; install a recorder before building
@@ -90,6 +93,9 @@ pub use task::Task;
 pub use workflow::{Boost, FailureMode, Workflow, WorkflowBuilder};
 
 // What a workflow author needs from the layers below, so one dependency is enough.
+pub use baton_breaker::{
+    Breaker, BreakerBuilder, CircuitOpen, State as BreakerState, Trip, Window,
+};
 pub use baton_dag::{Dag, NodeId, Problem};
 pub use baton_pool::{Outcome, Pool, PoolBuilder};
 pub use baton_queue::{Priority, PriorityQueue, TaskQueue, TaskState};
@@ -98,6 +104,7 @@ pub use baton_saga::CancelToken;
 
 /// The crates below, whole, for what the re-exports above leave out.
 pub mod crates {
+    pub use baton_breaker as breaker;
     pub use baton_dag as dag;
     pub use baton_pool as pool;
     pub use baton_queue as queue;

@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use baton_breaker::Breaker;
 use baton_queue::Priority;
 use baton_retry::Policy;
 
@@ -98,6 +99,7 @@ pub struct Task {
     pub(crate) compensation_retry: Option<Policy>,
     pub(crate) tags: Vec<String>,
     pub(crate) weight: u64,
+    pub(crate) breaker: Option<Breaker>,
 }
 
 impl Task {
@@ -120,6 +122,7 @@ impl Task {
             compensation_retry: None,
             tags: Vec::new(),
             weight: 1,
+            breaker: None,
         }
     }
 
@@ -194,6 +197,18 @@ impl Task {
         self
     }
 
+    /// Protects the task's dependency with a circuit breaker (shared with whatever else calls
+    /// it: clones of a [`Breaker`] share one state). Each attempt takes a permit first: while the
+    /// breaker is open the task fails at once with a `circuit open` error, without running and
+    /// without retrying (so a saga compensates instead of hammering the dependency). An attempt's
+    /// end settles its permit: success, or failure for an error, a panic or a timeout; an attempt
+    /// interrupted by the run's cancellation counts for neither.
+    #[must_use]
+    pub fn breaker(mut self, breaker: Breaker) -> Self {
+        self.breaker = Some(breaker);
+        self
+    }
+
     /// The task's id.
     pub fn id(&self) -> &str {
         &self.id
@@ -221,6 +236,7 @@ impl fmt::Debug for Task {
             .field("compensable", &self.compensation.is_some())
             .field("tags", &self.tags)
             .field("weight", &self.weight)
+            .field("breaker", &self.breaker)
             .finish_non_exhaustive()
     }
 }

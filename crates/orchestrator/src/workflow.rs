@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use baton_breaker::Breaker;
 use baton_dag::{Dag, DagBuilder, NodeId};
 use baton_queue::Priority;
 use baton_retry::{Policy, RetryBudget};
@@ -46,6 +47,7 @@ pub(crate) struct TaskSpec {
     pub(crate) compensation: Option<Handler>,
     pub(crate) compensation_retry: Policy,
     pub(crate) tags: Vec<String>,
+    pub(crate) breaker: Option<Breaker>,
 }
 
 /// A validated workflow, shared by its runs.
@@ -297,6 +299,7 @@ impl WorkflowBuilder {
                     compensation: task.compensation,
                     compensation_retry: task.compensation_retry.unwrap_or_else(patient),
                     tags: task.tags,
+                    breaker: task.breaker,
                 }
             })
             .collect();

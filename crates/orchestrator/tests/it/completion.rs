@@ -28,6 +28,7 @@ async fn an_order_pipeline_uses_every_component_and_rolls_back_cleanly() {
     };
     let inventory_calls = Arc::new(AtomicU32::new(0));
     let calls = Arc::clone(&inventory_calls);
+    let payments = baton_orchestrator::Breaker::builder().build().unwrap();
     let retry = Policy::exponential(ms(100), 2.0)
         .attempts(3)
         .build()
@@ -61,7 +62,8 @@ async fn an_order_pipeline_uses_every_component_and_rolls_back_cleanly() {
             })
             .needs(["reserve"])
             .compensate(undo("charge"))
-            .timeout(Duration::from_secs(2)),
+            .timeout(Duration::from_secs(2))
+            .breaker(payments.clone()),
         )
         .task(
             Task::new("invoice", |_| async { Ok(()) })
@@ -120,6 +122,11 @@ async fn an_order_pipeline_uses_every_component_and_rolls_back_cleanly() {
     assert_eq!(report.critical_path.duration, ms(350));
     assert!(report.totals.adds_up());
     assert_eq!(report.totals.compensated, 3);
+    assert_eq!(
+        payments.stats().successes,
+        1,
+        "the breaker saw the charge succeed"
+    );
 
     // Events: every transition legal, the rollback visible, the run framed.
     let events = events.drain();

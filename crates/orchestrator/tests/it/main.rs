@@ -2,6 +2,7 @@
 //! time-based runs on tokio's paused clock.
 
 mod backends;
+mod breakers;
 mod completion;
 mod events;
 mod execution;
