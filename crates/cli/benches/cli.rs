@@ -3,6 +3,7 @@
 //! - `cli/run_1000_true`: 1,000 tasks that each run `sh -c true`, 8 at a time. `baton`:
 //!   `baton run --quiet` of a generated workflow file (`max_parallel = 8`, no dependencies), end to
 //!   end: process start, validation, the orchestrator, one log file per task, the summary.
+//!   `baton_report_html`: the same with `--report PATH.html` (events collected, 1,000 bars drawn).
 //!   `xargs`: `xargs -P 8` running the same 1,000 `sh -c true` commands.
 //!
 //! Both spawn the same 1,000 shells; the difference is what Baton adds around them.
@@ -28,11 +29,12 @@ fn workflow_file() -> PathBuf {
     file
 }
 
-fn run_baton(file: &Path) -> Duration {
+fn run_baton(file: &Path, extra: &[&std::ffi::OsStr]) -> Duration {
     let start = Instant::now();
     let status = Command::new(env!("CARGO_BIN_EXE_baton"))
         .args(["run", "--quiet", "--workers", "8"])
         .arg(file)
+        .args(extra)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
@@ -72,7 +74,12 @@ fn run_1000_true(c: &mut Criterion) {
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(20));
     group.bench_function("baton", |b| {
-        b.iter_custom(|iters| (0..iters).map(|_| run_baton(&file)).sum());
+        b.iter_custom(|iters| (0..iters).map(|_| run_baton(&file, &[])).sum());
+    });
+    let html = file.with_file_name("report.html");
+    group.bench_function("baton_report_html", |b| {
+        let extra = [std::ffi::OsStr::new("--report"), html.as_os_str()];
+        b.iter_custom(|iters| (0..iters).map(|_| run_baton(&file, &extra)).sum());
     });
     group.bench_function("xargs", |b| {
         b.iter_custom(|iters| (0..iters).map(|_| run_xargs()).sum());

@@ -77,6 +77,8 @@ pub struct RunArgs {
     pub json: bool,
     /// `--report-json PATH`: where to write the run report.
     pub report_json: Option<PathBuf>,
+    /// `--report PATH.html`: where to write the HTML run report (timeline and task table).
+    pub report: Option<PathBuf>,
     /// `--workers N`: how many tasks may run at once.
     pub workers: Option<usize>,
     /// `--grace DURATION`: how long a stopped command has between SIGTERM and SIGKILL.
@@ -94,6 +96,7 @@ impl RunArgs {
             quiet: false,
             json: false,
             report_json: None,
+            report: None,
             workers: None,
             grace: Self::DEFAULT_GRACE,
         }
@@ -226,6 +229,9 @@ where
             (Topic::Run, Long("report-json")) => {
                 run.report_json = Some(parser.value().map_err(|e| usage(e.to_string()))?.into());
             }
+            (Topic::Run, Long("report")) => {
+                run.report = Some(parser.value().map_err(|e| usage(e.to_string()))?.into());
+            }
             (Topic::Run, Long("workers")) => {
                 let value = parser.value().map_err(|e| usage(e.to_string()))?;
                 let text = value.to_string_lossy();
@@ -314,6 +320,9 @@ Options:
   -q, --quiet              print only the summary
       --json               print one JSON object per event on stdout (nothing else goes there)
       --report-json PATH   write the run report as JSON to PATH
+      --report PATH.html   write a self-contained HTML report to PATH.html: a timeline with
+                           one bar per attempt (retries, compensations, the critical path)
+                           and a table of the tasks; written however the run ends
       --workers N          run at most N tasks at once (default: the workflow's max_parallel,
                            else the number of CPUs, at least 4)
       --grace DURATION     time a stopped command has between SIGTERM and SIGKILL (default 5s)
@@ -335,6 +344,8 @@ mod tests {
             "--json",
             "--report-json",
             "r.json",
+            "--report",
+            "r.html",
             "--workers=3",
             "--grace",
             "250ms",
@@ -346,6 +357,7 @@ mod tests {
         assert_eq!(run.file, PathBuf::from("wf.toml"));
         assert!(run.quiet && run.json);
         assert_eq!(run.report_json, Some(PathBuf::from("r.json")));
+        assert_eq!(run.report, Some(PathBuf::from("r.html")));
         assert_eq!(run.workers, Some(3));
         assert_eq!(run.grace, Duration::from_millis(250));
     }
@@ -357,6 +369,7 @@ mod tests {
         assert_eq!(parse(["run", "--help"]), Ok(Command::Help(Topic::Run)));
         assert_eq!(parse(["help", "graph"]), Ok(Command::Help(Topic::Graph)));
         assert!(Topic::Run.text().contains("--grace"));
+        assert!(Topic::Run.text().contains("--report PATH.html"));
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //!   both places, self-dependencies, cycles with their members in order, ...) and exits 2, or
 //!   prints a one-line OK and exits 0.
 //! - `baton graph FILE [--format mermaid|dot]`: prints the dependency graph (Mermaid by default).
-//! - `baton run FILE [--quiet] [--json] [--report-json PATH] [--workers N] [--grace DURATION]`:
+//! - `baton run FILE [--quiet] [--json] [--report-json PATH] [--report PATH.html] [--workers N]
+//!   [--grace DURATION]`:
 //!   validates (nothing runs if the file is invalid), then runs each task as `sh -c <run>` in its
 //!   own process group, with its `env` and `cwd`, its stdout and stderr appended to
 //!   `<run dir>/<task id>.log` where the run directory is
@@ -18,7 +19,12 @@
 //!   otherwise; `--quiet` shows none; `--json` prints each event as one JSON object on stdout and
 //!   nothing else there). A summary table (task, state, attempts, duration), the last
 //!   10 lines of each failed task's log and the outcome end the run. `--report-json` writes the
-//!   orchestrator's run report. SIGINT (Ctrl-C) or SIGTERM cancels the run: running commands get
+//!   orchestrator's run report. `--report PATH.html` writes a self-contained HTML report (inline
+//!   CSS and a static SVG timeline, no scripts, nothing fetched): the outcome and totals, one
+//!   timeline row per task with one bar per attempt coloured by how it ended (retry waits as
+//!   gaps, compensation attempts as dashed bars, skipped tasks labelled, the critical path
+//!   highlighted) and a table of the tasks; see [`report_html`]. Both reports are written however
+//!   the run ends, Ctrl-C included. SIGINT (Ctrl-C) or SIGTERM cancels the run: running commands get
 //!   SIGTERM, then SIGKILL after the grace period (5 s by default), and a saga still compensates
 //!   what completed.
 //!
@@ -69,7 +75,7 @@
 //! # As a library
 //! [`main`] is the whole command; the modules are its parts: [`args`] (the command line),
 //! [`file`](mod@file) (the format and its spans), [`validate`] (located problems), [`run`] (processes),
-//! [`progress`] and [`summary`] (output).
+//! [`progress`], [`summary`] and [`report_html`] (output).
 //!
 //! ```
 //! use baton_cli::{Exit, args, validate};
@@ -87,6 +93,7 @@
 pub mod args;
 pub mod file;
 pub mod progress;
+pub mod report_html;
 pub mod run;
 pub mod summary;
 pub mod validate;

@@ -28,6 +28,7 @@ use tokio::task::JoinHandle;
 use crate::Exit;
 use crate::args::RunArgs;
 use crate::progress::{Mode, Progress};
+use crate::report_html::{self, Timeline};
 use crate::summary;
 use crate::validate::Plan;
 
@@ -48,7 +49,7 @@ pub struct Shell {
 }
 
 /// Which of a task's commands an attempt runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Phase {
     /// The task's `run`.
@@ -274,7 +275,7 @@ pub enum RunFailure {
     /// Signal handlers could not be installed.
     #[error("cannot handle SIGINT/SIGTERM: {0}")]
     Signals(std::io::Error),
-    /// `--report-json` could not be written.
+    /// `--report-json` or `--report` could not be written.
     #[error("cannot write the report to {}: {source}", path.display())]
     Report {
         /// The file.
@@ -300,7 +301,7 @@ pub fn mode(args: &RunArgs) -> Mode {
 
 /// Runs a validated workflow as `baton run` does: creates the run directory, runs every task's
 /// command, shows progress, handles SIGINT and SIGTERM, prints the summary (on stdout, or stderr
-/// with `--json`), writes `--report-json`, and returns the exit code. Needs a tokio runtime with
+/// with `--json`), writes `--report-json` and `--report` (HTML), and returns the exit code. Needs a tokio runtime with
 /// I/O, time and signals enabled.
 pub async fn run(plan: &Plan, args: &RunArgs) -> Result<Exit, RunFailure> {
     let mode = mode(args);
@@ -362,16 +363,22 @@ pub async fn run(plan: &Plan, args: &RunArgs) -> Result<Exit, RunFailure> {
     let orchestrator = Orchestrator::builder().workers(workers).build()?;
     let mut events = orchestrator.subscribe();
     let ids: Vec<String> = workflow.task_ids().map(str::to_owned).collect();
+    let collect = args.report.is_some();
     let progress = tokio::spawn(async move {
         let mut progress = Progress::new(mode, ids.iter().map(String::as_str));
+        let mut timeline = Timeline::new();
         while let Some(event) = events.recv().await {
             let last = matches!(event.kind, EventKind::RunFinished { .. });
+            if collect {
+                timeline.event(&event);
+            }
             progress.event(&event);
             if last {
                 break;
             }
         }
         progress.finish();
+        timeline
     });
 
     let mut interrupt = signal(SignalKind::interrupt()).map_err(RunFailure::Signals)?;
@@ -395,17 +402,31 @@ pub async fn run(plan: &Plan, args: &RunArgs) -> Result<Exit, RunFailure> {
             );
         }
     };
-    let _ = progress.await;
+    // If the progress task panicked, its bars are lost: the HTML report still has its table.
+    let timeline = progress.await.unwrap_or_default();
     launcher.settle().await;
 
+    // Both reports are attempted before an error is returned.
+    let mut written = Ok(());
+    if let Some(path) = &args.report {
+        let bars = timeline.finish(report.duration);
+        let html = report_html::render(&report, &bars);
+        written = write_creating_parent(path, html).map_err(|source| RunFailure::Report {
+            path: path.clone(),
+            source,
+        });
+    }
     if let Some(path) = &args.report_json {
         let json = serde_json::to_string_pretty(&report).map_err(std::io::Error::other);
-        json.and_then(|json| std::fs::write(path, json + "\n"))
+        let result = json
+            .and_then(|json| write_creating_parent(path, json + "\n"))
             .map_err(|source| RunFailure::Report {
                 path: path.clone(),
                 source,
-            })?;
+            });
+        written = written.and(result);
     }
+    written?;
     let text = summary::render(&report, &shown_dir, log_name, interrupted);
     if args.json {
         let _ = std::io::stderr().lock().write_all(text.as_bytes());
@@ -421,6 +442,15 @@ pub async fn run(plan: &Plan, args: &RunArgs) -> Result<Exit, RunFailure> {
     } else {
         Exit::Failed
     })
+}
+
+/// Writes `contents` to `path`, creating its parent folders first (a report path like
+/// `.baton/report.html` should not need a `mkdir`).
+fn write_creating_parent(path: &Path, contents: String) -> std::io::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(path, contents)
 }
 
 #[cfg(test)]

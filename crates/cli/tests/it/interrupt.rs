@@ -32,7 +32,14 @@ fn sigint_stops_the_commands_compensates_and_exits_130() {
     let dir = scratch("interrupt");
     std::fs::write(dir.join("saga.toml"), SAGA).unwrap();
     let mut child = baton()
-        .args(["run", "saga.toml", "--grace", "2s"])
+        .args([
+            "run",
+            "saga.toml",
+            "--grace",
+            "2s",
+            "--report",
+            "report.html",
+        ])
         .current_dir(&dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -105,4 +112,19 @@ fn sigint_stops_the_commands_compensates_and_exits_130() {
         "{stdout}"
     );
     assert!(stdout.contains("rollback: compensated setup"), "{stdout}");
+    // The HTML report is written on Ctrl-C too: the cancelled sleeper, the compensated setup.
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("data-outcome=\"cancelled\""), "{html}");
+    assert_eq!(
+        html.matches("<rect class=\"attempt cancelled\" data-task=\"sleeper\"")
+            .count(),
+        1,
+        "{html}"
+    );
+    assert_eq!(
+        html.matches("<rect class=\"compensation succeeded\" data-task=\"setup\"")
+            .count(),
+        1,
+        "{html}"
+    );
 }

@@ -3,8 +3,10 @@
 
 mod cli;
 mod examples;
+mod fuzz;
 mod interrupt;
 mod invalid;
+mod report;
 mod run;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,201 @@
+//! `baton run --report PATH.html`: the HTML report of a real run, checked as text and, when
+//! Chromium is installed, as the DOM a browser builds from it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use serde_json::Value;
+
+use super::{run_in, scratch};
+
+/// Runs the flaky example (its `fetch` fails twice before it succeeds) in a fresh directory with
+/// `--report report.html --report-json report.json`; returns the directory, the HTML and the
+/// attempts the JSON report counted.
+fn flaky_run(name: &str) -> (PathBuf, String, u64) {
+    let dir = scratch(name);
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/workflows/flaky.toml");
+    std::fs::copy(example, dir.join("flaky.toml")).unwrap();
+    let out = run_in(
+        &dir,
+        &[
+            "run",
+            "flaky.toml",
+            "--quiet",
+            "--report",
+            "report.html",
+            "--report-json",
+            "report.json",
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let html = std::fs::read_to_string(dir.join("report.html")).expect("the HTML report exists");
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let attempts = json["totals"]["attempts"].as_u64().unwrap();
+    (dir, html, attempts)
+}
+
+#[test]
+fn the_html_report_is_self_contained_and_has_a_bar_per_attempt() {
+    let (_dir, html, attempts) = flaky_run("report-html");
+    // fetch: 2 failures and a success; report: 1 success.
+    assert_eq!(attempts, 4);
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    assert!(
+        html.contains("<title>baton run report: flaky</title>"),
+        "{html}"
+    );
+    for external in [
+        "http://", "https://", "src=", "href=", "<script", "<link", "@import",
+    ] {
+        assert!(!html.contains(external), "{external} in {html}");
+    }
+    for id in ["fetch", "report"] {
+        assert!(
+            html.contains(&format!("data-task=\"{id}\"")),
+            "{id}: {html}"
+        );
+        assert!(
+            html.contains(&format!("<td class=\"task\">{id}</td>")),
+            "{id}: {html}"
+        );
+    }
+    assert_eq!(html.matches("class=\"attempt ").count() as u64, attempts);
+    assert_eq!(
+        html.matches("<rect class=\"attempt failed\" data-task=\"fetch\"")
+            .count(),
+        2,
+        "{html}"
+    );
+    assert_eq!(
+        html.matches("<rect class=\"attempt succeeded\" data-task=\"fetch\" data-attempt=\"3\"")
+            .count(),
+        1,
+        "{html}"
+    );
+    // Two retry waits, drawn as gaps between fetch's attempts.
+    assert_eq!(html.matches("<line class=\"wait\"").count(), 2, "{html}");
+    // fetch then report decided the run's length.
+    assert!(
+        html.contains("<g class=\"task-row critical\" data-task=\"fetch\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("<g class=\"task-row critical\" data-task=\"report\""),
+        "{html}"
+    );
+    assert!(html.contains("data-outcome=\"succeeded\""), "{html}");
+}
+
+#[test]
+fn report_folders_are_created_and_an_unwritable_path_fails_the_run_naming_it() {
+    let dir = scratch("report-unwritable");
+    std::fs::write(
+        dir.join("one.toml"),
+        "[workflow]\nname = \"one\"\n\n[[task]]\nid = \"t\"\nrun = \"true\"\n",
+    )
+    .unwrap();
+    // Missing folders are created...
+    let out = run_in(
+        &dir,
+        &["run", "one.toml", "-q", "--report", "missing/dir/r.html"],
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(dir.join("missing/dir/r.html").is_file());
+    // ...but a path under a file cannot be written.
+    let out = run_in(
+        &dir,
+        &["run", "one.toml", "-q", "--report", "one.toml/r.html"],
+    );
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("cannot write the report to one.toml/r.html: "),
+        "{out:?}"
+    );
+}
+
+/// `chromium` or `chromium-browser`, if one is on PATH.
+fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).find_map(|dir| {
+        ["chromium", "chromium-browser"]
+            .iter()
+            .map(|name| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    })
+}
+
+#[test]
+fn chromium_renders_one_bar_per_attempt() {
+    let Some(browser) = chromium() else {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "chromium is not installed, and CI=true requires this test to run"
+        );
+        println!("chromium not installed: skipped");
+        return;
+    };
+    let (dir, _html, attempts) = flaky_run("report-chromium");
+    let page = dir.join("report.html").canonicalize().unwrap();
+    let profile = dir.join("chromium-profile");
+    let child = Command::new(&browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", browser.display()));
+    let pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
+    let (done_tx, done) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done_tx.send(child.wait_with_output());
+    });
+    // The timeout only guards against a hung browser.
+    let output = match done.recv_timeout(Duration::from_secs(60)) {
+        Ok(output) => output.unwrap(),
+        Err(_) => {
+            let _ = kill(pid, Signal::SIGKILL);
+            panic!(
+                "{} --dump-dom did not finish within 60 s",
+                browser.display()
+            );
+        }
+    };
+    let dom = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}: {}\n{}",
+        output.status,
+        dom,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        dom.contains("<title>baton run report: flaky</title>"),
+        "{dom}"
+    );
+    assert_eq!(
+        dom.matches("<rect class=\"attempt ").count() as u64,
+        attempts,
+        "{dom}"
+    );
+    assert_eq!(
+        dom.matches("<rect class=\"attempt failed\" data-task=\"fetch\"")
+            .count(),
+        2,
+        "{dom}"
+    );
+}
