@@ -127,12 +127,18 @@ impl Progress {
         }
     }
 
-    /// The live status line: elapsed time, tasks done out of all, the running ones.
+    /// The live status line: elapsed time, an overall bar, tasks done out of all, the running
+    /// ones.
     pub fn status(&self, at: Duration) -> String {
+        const BAR: usize = 20;
+        let done = self.done.min(self.total);
+        let filled = (done * BAR).checked_div(self.total).unwrap_or(BAR);
         let mut line = format!(
-            "[{:>7}] {}/{} done",
+            "[{:>7}] [{}{}] {}/{} done",
             seconds(at),
-            self.done.min(self.total),
+            "#".repeat(filled),
+            ".".repeat(BAR - filled),
+            done,
             self.total
         );
         if !self.running.is_empty() {
@@ -140,7 +146,7 @@ impl Progress {
             let names: Vec<&str> = self.running.iter().map(String::as_str).collect();
             line.push_str(&names.join(", "));
         }
-        const MAX: usize = 100;
+        const MAX: usize = 120;
         if line.chars().count() > MAX {
             line = line.chars().take(MAX - 3).collect::<String>() + "...";
         }
@@ -277,7 +283,10 @@ mod tests {
     #[tokio::test]
     async fn the_status_line_counts_done_and_running_tasks() {
         let mut progress = Progress::new(Mode::Quiet, ["a", "b", "c"]);
-        assert_eq!(progress.status(Duration::ZERO), "[  0.00s] 0/3 done");
+        assert_eq!(
+            progress.status(Duration::ZERO),
+            "[  0.00s] [....................] 0/3 done"
+        );
         let events = events().await;
         let started = events
             .iter()
@@ -289,14 +298,14 @@ mod tests {
         let running = events[started].task.as_deref().unwrap().to_owned();
         assert_eq!(
             progress.status(Duration::from_millis(1500)),
-            format!("[  1.50s] 0/3 done, running: {running}")
+            format!("[  1.50s] [....................] 0/3 done, running: {running}")
         );
         for e in &events[started + 1..] {
             progress.event(e);
         }
         assert_eq!(
             progress.status(Duration::from_secs(2)),
-            "[  2.00s] 3/3 done"
+            "[  2.00s] [####################] 3/3 done"
         );
     }
 }
