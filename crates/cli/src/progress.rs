@@ -210,6 +210,9 @@ pub fn line(event: &Event, width: usize) -> Option<String> {
         EventKind::Cancelled => "cancelled".to_owned(),
         EventKind::Skipped { reason } => format!("skipped: {reason}"),
         EventKind::Compensating => "compensating".to_owned(),
+        EventKind::CompensationStarted { attempt } => {
+            format!("compensation started (attempt {attempt})")
+        }
         EventKind::CompensationRetrying {
             attempt,
             error,

@@ -121,10 +121,9 @@ struct Open {
 ///
 /// A task's attempt starts at its `Started { attempt }` event and ends at the task's next
 /// `Succeeded`, `Retrying` (failed, or timed out when the error says so), `Failed`, `TimedOut` or
-/// `Cancelled`. A compensation's first attempt starts at `Compensating` (when it was queued: the
-/// orchestrator has no event for a compensation attempt taking a worker), each further one at the
-/// previous `CompensationRetrying` plus its delay; they end at `Compensated`,
-/// `CompensationRetrying` or `CompensationFailed`. Attempts still open when the run finishes end
+/// `Cancelled`. A compensation attempt opens when it is queued (`Compensating`, or the previous
+/// `CompensationRetrying` plus its delay) and starts for real at its `CompensationStarted`; it ends
+/// at `Compensated`, `CompensationRetrying` or `CompensationFailed`. Attempts still open when the run finishes end
 /// then, as cancelled.
 ///
 /// ```
@@ -191,6 +190,12 @@ impl Timeline {
             EventKind::TimedOut { .. } => self.close(task, Phase::Run, at, Ending::TimedOut),
             EventKind::Cancelled => self.close(task, Phase::Run, at, Ending::Cancelled),
             EventKind::Compensating => self.open_compensation(task, at),
+            EventKind::CompensationStarted { .. } => {
+                // The attempt opened when it was queued: it really starts now.
+                if let Some(open) = self.open.get_mut(&(task.to_owned(), Phase::Compensate)) {
+                    open.start = at;
+                }
+            }
             EventKind::Compensated { .. } => {
                 self.close(task, Phase::Compensate, at, Ending::Succeeded);
             }

@@ -438,6 +438,13 @@ impl Run {
                 budget.deposit();
             }
             ctx.emit(self, Some(node), ctx.now, EventKind::Started { attempt });
+        } else {
+            ctx.emit(
+                self,
+                Some(node),
+                ctx.now,
+                EventKind::CompensationStarted { attempt },
+            );
         }
         let fault = match (&self.faults, compensation) {
             (Some(plan), false) => plan.fault_for(&task.id, node, attempt),

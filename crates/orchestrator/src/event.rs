@@ -87,6 +87,11 @@ pub enum EventKind {
     },
     /// The saga began undoing the task (its compensation's first attempt was queued).
     Compensating,
+    /// A worker took a compensation attempt (no state change: the task stays `Compensating`).
+    CompensationStarted {
+        /// The compensation attempt, from 1.
+        attempt: u32,
+    },
     /// A compensation attempt failed and will be retried after `delay`.
     CompensationRetrying {
         /// The compensation attempt that failed.
@@ -133,6 +138,7 @@ impl Event {
             EventKind::Compensated { .. } => TaskState::Compensated,
             EventKind::RunStarted { .. }
             | EventKind::RunFinished { .. }
+            | EventKind::CompensationStarted { .. }
             | EventKind::CompensationRetrying { .. } => return None,
         })
     }

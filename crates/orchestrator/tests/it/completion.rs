@@ -137,6 +137,21 @@ async fn an_order_pipeline_uses_every_component_and_rolls_back_cleanly() {
         .filter(|e| e.kind == EventKind::Compensating)
         .count();
     assert_eq!(compensating, 3);
+    // Each compensation attempt reports when a worker took it, between queued and done.
+    let started = |task: &str| {
+        events.iter().position(|e| {
+            e.task.as_deref() == Some(task)
+                && matches!(e.kind, EventKind::CompensationStarted { attempt: 1 })
+        })
+    };
+    let done = |task: &str| {
+        events.iter().position(|e| {
+            e.task.as_deref() == Some(task) && matches!(e.kind, EventKind::Compensated { .. })
+        })
+    };
+    for task in ["reserve", "charge", "invoice"] {
+        assert!(started(task).unwrap() < done(task).unwrap(), "{task}");
+    }
     assert!(matches!(
         events.last().unwrap().kind,
         EventKind::RunFinished { .. }
