@@ -552,7 +552,8 @@ impl Walker {
         }
         if let Some((_, v)) = entry(table, "max_parallel") {
             match v.get_ref() {
-                DeValue::Integer(n) => match n.as_str().parse::<i64>() {
+                // `as_str` holds the digits without a 0x/0o/0b prefix: parse them in their radix.
+                DeValue::Integer(n) => match i64::from_str_radix(n.as_str(), n.radix()) {
                     Ok(n) if n < 0 => {
                         self.push(
                             v.span(),

@@ -90,6 +90,15 @@
 //! ```
 #![forbid(unsafe_code)]
 
+/// `eprintln!` that cannot panic: stderr may be a closed pipe (`baton run | tee log`, then Ctrl-C
+/// kills `tee` too), and a message that cannot be shown must not abort the run.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 pub mod args;
 pub mod file;
 pub mod progress;
@@ -146,8 +155,8 @@ where
     let command = match args::parse(args) {
         Ok(command) => command,
         Err(error) => {
-            eprintln!("baton: {error}");
-            eprintln!("{}", error.hint());
+            say!("baton: {error}");
+            say!("{}", error.hint());
             return Exit::Invalid;
         }
     };
@@ -195,14 +204,14 @@ where
             {
                 Ok(runtime) => runtime,
                 Err(error) => {
-                    eprintln!("baton: cannot start the async runtime: {error}");
+                    say!("baton: cannot start the async runtime: {error}");
                     return Exit::Failed;
                 }
             };
             match runtime.block_on(run::run(&plan, &run_args)) {
                 Ok(exit) => exit,
                 Err(error) => {
-                    eprintln!("baton: {error}");
+                    say!("baton: {error}");
                     Exit::Failed
                 }
             }
@@ -215,7 +224,7 @@ fn load(file: &std::path::Path) -> Result<validate::Plan, Exit> {
     validate::load(file).map_err(|error| {
         match error {
             LoadError::Invalid(invalid) => eprint!("{invalid}"),
-            other => eprintln!("baton: {other}"),
+            other => say!("baton: {other}"),
         }
         Exit::Invalid
     })

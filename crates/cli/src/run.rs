@@ -65,6 +65,9 @@ pub struct Launcher {
     workflow: String,
     grace: Duration,
     reapers: Mutex<Vec<JoinHandle<()>>>,
+    /// One lock per task, held by an attempt (and, after it, by the reaper of its process group):
+    /// a retry never starts while the previous attempt's processes still run.
+    tasks: Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Launcher {
@@ -76,7 +79,68 @@ impl Launcher {
             workflow: workflow.into(),
             grace,
             reapers: Mutex::new(Vec::new()),
+            tasks: Mutex::new(BTreeMap::new()),
         })
+    }
+
+    /// The lock of task `task`'s processes.
+    fn task_lock(&self, task: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut tasks = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(tasks.entry(task.to_owned()).or_default())
+    }
+
+    /// Stops what is left of process group `group` (SIGTERM, then SIGKILL after the grace period
+    /// if any member is still alive), reaping `child` (its leader) if it was not yet; `lock` is
+    /// released once the group is gone. Runs in the background; [`settle`](Self::settle) waits.
+    fn stop_group(
+        self: &Arc<Self>,
+        group: Pid,
+        child: Option<Child>,
+        lock: tokio::sync::OwnedMutexGuard<()>,
+    ) {
+        let _ = killpg(group, Signal::SIGTERM);
+        // A member stopped by job control (SIGTTIN, say) only acts on SIGTERM once continued.
+        let _ = killpg(group, Signal::SIGCONT);
+        let grace = self.grace;
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                let reaper = runtime.spawn(async move {
+                    let _lock = lock;
+                    let mut child = child;
+                    let deadline = tokio::time::Instant::now() + grace;
+                    // The leader first: while it is an unreaped zombie its id cannot be reused,
+                    // so signalling the group is safe.
+                    if let Some(leader) = child.as_mut()
+                        && tokio::time::timeout_at(deadline, leader.wait())
+                            .await
+                            .is_ok()
+                    {
+                        child = None;
+                    }
+                    // Then any other member (background commands), until the deadline.
+                    while child.is_none()
+                        && group_alive(group)
+                        && tokio::time::Instant::now() < deadline
+                    {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    if child.is_some() || group_alive(group) {
+                        let _ = killpg(group, Signal::SIGKILL);
+                    }
+                    if let Some(mut leader) = child {
+                        let _ = leader.wait().await;
+                    }
+                });
+                self.reapers
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(reaper);
+            }
+            // No runtime to wait on (it is shutting down): no grace either.
+            Err(_) => {
+                let _ = killpg(group, Signal::SIGKILL);
+            }
+        }
     }
 
     /// Runs `shell` once (`attempt` from 1) and waits for it: `Ok` on exit status 0, otherwise a
@@ -93,6 +157,8 @@ impl Launcher {
             Phase::Run => "attempt",
             Phase::Compensate => "compensation attempt",
         };
+        // The previous attempt's processes (stopped after a timeout, say) end first.
+        let lock = self.task_lock(&shell.task).lock_owned().await;
         let open = || -> std::io::Result<(std::fs::File, std::fs::File)> {
             let mut log = OpenOptions::new()
                 .create(true)
@@ -126,14 +192,23 @@ impl Launcher {
                 shell.cwd.display()
             ))
         })?;
+        let group = child
+            .id()
+            .and_then(|id| i32::try_from(id).ok())
+            .map(Pid::from_raw);
         let mut guard = ChildGuard {
             child: Some(child),
+            group,
+            lock: Some(lock),
             launcher: Arc::clone(self),
         };
         let status = guard
             .wait()
             .await
             .map_err(|e| TaskError::msg(format!("cannot wait for `sh -c`: {e}")))?;
+        // The shell is gone; anything it left running in its group (`server &`) ends with the
+        // task.
+        guard.stop_leftovers();
         if status.success() {
             Ok(())
         } else {
@@ -170,15 +245,19 @@ pub fn describe(status: ExitStatus) -> String {
 }
 
 /// A running command; dropping it before the command ended stops the command's process group
-/// (SIGTERM now, SIGKILL after the grace period).
+/// (SIGTERM now, SIGKILL after the grace period). It holds its task's lock, so the next attempt of
+/// the task waits for the group to be gone.
 #[derive(Debug)]
 pub struct ChildGuard {
     child: Option<Child>,
+    group: Option<Pid>,
+    lock: Option<tokio::sync::OwnedMutexGuard<()>>,
     launcher: Arc<Launcher>,
 }
 
 impl ChildGuard {
-    /// Waits for the command to exit; afterwards, dropping the guard does nothing.
+    /// Waits for the command to exit; afterwards, dropping the guard stops only what the command
+    /// left behind in its process group.
     pub async fn wait(&mut self) -> std::io::Result<ExitStatus> {
         let Some(child) = self.child.as_mut() else {
             return Err(std::io::Error::other("the command was already waited for"));
@@ -187,55 +266,62 @@ impl ChildGuard {
         self.child = None;
         status
     }
-}
 
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let Some(mut child) = self.child.take() else {
+    /// After the shell exited: stops the members of its process group that are still alive
+    /// (in the background, holding the task's lock until they are gone).
+    fn stop_leftovers(&mut self) {
+        if self.child.is_some() {
             return;
-        };
-        let Some(group) = child
-            .id()
-            .and_then(|id| i32::try_from(id).ok())
-            .map(Pid::from_raw)
-        else {
-            return; // already reaped
-        };
-        let _ = killpg(group, Signal::SIGTERM);
-        let grace = self.launcher.grace;
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                let reaper = runtime.spawn(async move {
-                    if tokio::time::timeout(grace, child.wait()).await.is_err() {
-                        let _ = killpg(group, Signal::SIGKILL);
-                        let _ = child.wait().await;
-                    }
-                });
-                self.launcher
-                    .reapers
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(reaper);
-            }
-            // No runtime to wait on (it is shutting down): no grace either.
-            Err(_) => {
-                let _ = killpg(group, Signal::SIGKILL);
-            }
+        }
+        if let (Some(group), Some(lock)) = (self.group, self.lock.take())
+            && group_alive(group)
+        {
+            self.launcher.stop_group(group, None, lock);
         }
     }
 }
 
-/// A file name for task `id`'s log: the id with anything but letters, digits, `-`, `_` and `.`
-/// replaced by `_`, then `.log`.
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let Some(child) = self.child.take() else {
+            self.stop_leftovers();
+            return;
+        };
+        let (Some(group), Some(lock)) = (self.group, self.lock.take()) else {
+            return;
+        };
+        self.launcher.stop_group(group, Some(child), lock);
+    }
+}
+
+/// Whether process group `group` still has a member.
+fn group_alive(group: Pid) -> bool {
+    killpg(group, None).is_ok()
+}
+
+/// A file name for task `id`'s log: letters, digits, `-` and `_` kept, every other byte of the id
+/// written `%XX` (so two ids never share a file), then `.log`.
 ///
 /// ```
 /// assert_eq!(baton_cli::run::log_name("build"), "build.log");
-/// assert_eq!(baton_cli::run::log_name("a/b c"), "a_b_c.log");
+/// assert_eq!(baton_cli::run::log_name("a/b c"), "a%2Fb%20c.log");
+/// assert_ne!(baton_cli::run::log_name("a b"), baton_cli::run::log_name("a_b"));
 /// ```
 pub fn log_name(id: &str) -> String {
-    format!("{}.log", sanitize(id))
+    let mut name = String::with_capacity(id.len() + 4);
+    for byte in id.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_') {
+            name.push(char::from(byte));
+        } else {
+            name.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    name.push_str(".log");
+    name
 }
 
+/// `text` with anything but letters, digits, `-`, `_` and `.` replaced by `_`, never starting
+/// with a dot (for the run directory's name).
 fn sanitize(text: &str) -> String {
     let clean: String = text
         .chars()
@@ -327,7 +413,7 @@ pub async fn run(plan: &Plan, args: &RunArgs) -> Result<Exit, RunFailure> {
     let run_dir = shown_dir.canonicalize().map_err(dir_error)?;
     let base = plan.dir.canonicalize().map_err(dir_error)?;
     if !args.quiet {
-        eprintln!("baton: run directory {}", shown_dir.display());
+        say!("baton: run directory {}", shown_dir.display());
     }
 
     let launcher = Launcher::new(run_dir.clone(), plan.file.name.clone(), args.grace);
@@ -385,23 +471,32 @@ pub async fn run(plan: &Plan, args: &RunArgs) -> Result<Exit, RunFailure> {
     let mut terminate = signal(SignalKind::terminate()).map_err(RunFailure::Signals)?;
     let mut handle = orchestrator.start(&workflow)?;
     let mut interrupted = false;
-    let report: RunReport = loop {
+    let outcome = loop {
         let name = tokio::select! {
-            report = &mut handle => break report?,
+            report = &mut handle => break report,
             _ = interrupt.recv() => "SIGINT",
             _ = terminate.recv() => "SIGTERM",
         };
+        // Written without panicking: stderr may be a closed pipe (`baton run | tee`, Ctrl-C).
+        let mut err = std::io::stderr().lock();
         if interrupted {
-            eprintln!("baton: {name}: already stopping, waiting for commands and compensations");
+            let _ = writeln!(
+                err,
+                "baton: {name}: already stopping, waiting for commands and compensations"
+            );
         } else {
             interrupted = true;
             handle.cancel();
-            eprintln!(
+            let _ = writeln!(
+                err,
                 "baton: {name}: cancelling the run (commands get SIGTERM, then SIGKILL after {})",
                 humantime::format_duration(args.grace)
             );
         }
     };
+    // Whatever happened, no command is left running when baton exits.
+    launcher.settle().await;
+    let report: RunReport = outcome?;
     // If the progress task panicked, its bars are lost: the HTML report still has its table.
     let timeline = progress.await.unwrap_or_default();
     launcher.settle().await;
@@ -426,7 +521,13 @@ pub async fn run(plan: &Plan, args: &RunArgs) -> Result<Exit, RunFailure> {
             });
         written = written.and(result);
     }
-    written?;
+    if let Err(failure) = written {
+        if !interrupted {
+            return Err(failure);
+        }
+        // Interrupted: the report error is shown, and the exit code still says so (130).
+        let _ = writeln!(std::io::stderr().lock(), "baton: {failure}");
+    }
     let text = summary::render(&report, &shown_dir, log_name, interrupted);
     if args.json {
         let _ = std::io::stderr().lock().write_all(text.as_bytes());
@@ -559,6 +660,6 @@ mod tests {
             "killed by signal 15 (SIGTERM)"
         );
         assert_eq!(sanitize(".hidden"), "_.hidden");
-        assert_eq!(log_name("x y"), "x_y.log");
+        assert_eq!(log_name("x y"), "x%20y.log");
     }
 }

@@ -160,3 +160,67 @@ run = "echo declined >&2; exit 7"
     let log = std::fs::read_to_string(run_dir.join("reserve.log")).unwrap();
     assert_eq!(log, "--- attempt 1 ---\n--- compensation attempt 1 ---\n");
 }
+
+#[test]
+fn processes_a_task_leaves_behind_end_with_it_and_retries_wait_for_them() {
+    let dir = scratch("leftovers");
+    // `bg` starts a background sleep that ignores SIGTERM and exits at once; a task ending must
+    // not leave it running (SIGKILL after the grace period).
+    std::fs::write(
+        dir.join("wf.toml"),
+        r#"[workflow]
+name = "leftovers"
+
+[[task]]
+id = "bg"
+run = "sh -c 'trap \"\" TERM; sleep 60' & echo $! > bg.pid"
+"#,
+    )
+    .unwrap();
+    let out = run_in(&dir, &["run", "wf.toml", "-q", "--grace", "200ms"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let pid: i32 = std::fs::read_to_string(dir.join("bg.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        crate::gone(pid),
+        "the background command {pid} outlived baton"
+    );
+}
+
+#[test]
+fn distinct_task_ids_never_share_a_log_file_and_hex_numbers_are_read_as_hex() {
+    let dir = scratch("log-names");
+    std::fs::write(
+        dir.join("wf.toml"),
+        r#"[workflow]
+name = "names"
+max_parallel = 0x2
+
+[[task]]
+id = "a b"
+run = "echo first"
+
+[[task]]
+id = "a_b"
+run = "echo second"
+"#,
+    )
+    .unwrap();
+    let out = run_in(&dir, &["run", "wf.toml", "-q"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let runs = run_dirs(&dir);
+    let logs = &runs[0];
+    let first = std::fs::read_to_string(logs.join("a%20b.log")).unwrap();
+    let second = std::fs::read_to_string(logs.join("a_b.log")).unwrap();
+    assert!(
+        first.contains("first") && !first.contains("second"),
+        "{first}"
+    );
+    assert!(
+        second.contains("second") && !second.contains("first"),
+        "{second}"
+    );
+}
