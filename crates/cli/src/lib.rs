@@ -26,7 +26,8 @@
 //!   highlighted) and a table of the tasks; see [`report_html`]. Both reports are written however
 //!   the run ends, Ctrl-C included. SIGINT (Ctrl-C) or SIGTERM cancels the run: running commands get
 //!   SIGTERM, then SIGKILL after the grace period (5 s by default), and a saga still compensates
-//!   what completed.
+//!   what completed. A second signal kills every command still running at once (SIGKILL), without
+//!   waiting for the grace period.
 //!
 //! # Exit codes
 //! | code | meaning |

@@ -15,6 +15,7 @@ use std::io::{IsTerminal, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
+use std::sync::atomic::Ordering::SeqCst;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -23,7 +24,6 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use tokio::process::Child;
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::task::JoinHandle;
 
 use crate::Exit;
 use crate::args::RunArgs;
@@ -64,10 +64,14 @@ pub struct Launcher {
     run_dir: PathBuf,
     workflow: String,
     grace: Duration,
-    reapers: Mutex<Vec<JoinHandle<()>>>,
+    /// Reapers still running, and a wake-up each time one ends (for [`Launcher::settle`]).
+    reaping: std::sync::atomic::AtomicUsize,
+    reaped: tokio::sync::Notify,
     /// One lock per task, held by an attempt (and, after it, by the reaper of its process group):
     /// a retry never starts while the previous attempt's processes still run.
     tasks: Mutex<BTreeMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// The process groups started and not yet known to be gone (for a second Ctrl-C).
+    live: Mutex<std::collections::BTreeSet<i32>>,
 }
 
 impl Launcher {
@@ -78,9 +82,33 @@ impl Launcher {
             run_dir,
             workflow: workflow.into(),
             grace,
-            reapers: Mutex::new(Vec::new()),
+            reaping: std::sync::atomic::AtomicUsize::new(0),
+            reaped: tokio::sync::Notify::new(),
             tasks: Mutex::new(BTreeMap::new()),
+            live: Mutex::new(std::collections::BTreeSet::new()),
         })
+    }
+
+    /// Kills every process group still alive at once (SIGKILL): what a second Ctrl-C does when
+    /// the first one's grace period or a compensation takes too long. Returns how many it hit.
+    pub fn kill_all(&self) -> usize {
+        let live = self
+            .live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        live.into_iter()
+            .filter(|&group| killpg(Pid::from_raw(group), Signal::SIGKILL).is_ok())
+            .count()
+    }
+
+    fn track(&self, group: Pid, alive: bool) {
+        let mut live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
+        if alive {
+            live.insert(group.as_raw());
+        } else {
+            live.remove(&group.as_raw());
+        }
     }
 
     /// The lock of task `task`'s processes.
@@ -102,9 +130,11 @@ impl Launcher {
         // A member stopped by job control (SIGTTIN, say) only acts on SIGTERM once continued.
         let _ = killpg(group, Signal::SIGCONT);
         let grace = self.grace;
+        let launcher = Arc::clone(self);
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
-                let reaper = runtime.spawn(async move {
+                self.reaping.fetch_add(1, SeqCst);
+                runtime.spawn(async move {
                     let _lock = lock;
                     let mut child = child;
                     let deadline = tokio::time::Instant::now() + grace;
@@ -130,11 +160,10 @@ impl Launcher {
                     if let Some(mut leader) = child {
                         let _ = leader.wait().await;
                     }
+                    launcher.track(group, false);
+                    launcher.reaping.fetch_sub(1, SeqCst);
+                    launcher.reaped.notify_waiters();
                 });
-                self.reapers
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(reaper);
             }
             // No runtime to wait on (it is shutting down): no grace either.
             Err(_) => {
@@ -196,6 +225,9 @@ impl Launcher {
             .id()
             .and_then(|id| i32::try_from(id).ok())
             .map(Pid::from_raw);
+        if let Some(group) = group {
+            self.track(group, true);
+        }
         let mut guard = ChildGuard {
             child: Some(child),
             group,
@@ -217,17 +249,16 @@ impl Launcher {
     }
 
     /// Waits until every command this launcher stopped has exited (at most the grace period after
-    /// the last one was stopped).
+    /// the last one was stopped). Cancel-safe: dropping the wait loses nothing.
     pub async fn settle(&self) {
         loop {
-            let reapers =
-                std::mem::take(&mut *self.reapers.lock().unwrap_or_else(PoisonError::into_inner));
-            if reapers.is_empty() {
+            let ended = self.reaped.notified();
+            tokio::pin!(ended);
+            ended.as_mut().enable();
+            if self.reaping.load(SeqCst) == 0 {
                 return;
             }
-            for reaper in reapers {
-                let _ = reaper.await;
-            }
+            ended.await;
         }
     }
 }
@@ -273,10 +304,12 @@ impl ChildGuard {
         if self.child.is_some() {
             return;
         }
-        if let (Some(group), Some(lock)) = (self.group, self.lock.take())
-            && group_alive(group)
-        {
-            self.launcher.stop_group(group, None, lock);
+        if let (Some(group), Some(lock)) = (self.group, self.lock.take()) {
+            if group_alive(group) {
+                self.launcher.stop_group(group, None, lock);
+            } else {
+                self.launcher.track(group, false);
+            }
         }
     }
 }
@@ -480,9 +513,11 @@ pub async fn run(plan: &Plan, args: &RunArgs) -> Result<Exit, RunFailure> {
         // Written without panicking: stderr may be a closed pipe (`baton run | tee`, Ctrl-C).
         let mut err = std::io::stderr().lock();
         if interrupted {
+            let killed = launcher.kill_all();
             let _ = writeln!(
                 err,
-                "baton: {name}: already stopping, waiting for commands and compensations"
+                "baton: {name} again: killed {killed} process group(s) at once (SIGKILL); \
+                 compensations that are still to run will run"
             );
         } else {
             interrupted = true;
@@ -494,8 +529,18 @@ pub async fn run(plan: &Plan, args: &RunArgs) -> Result<Exit, RunFailure> {
             );
         }
     };
-    // Whatever happened, no command is left running when baton exits.
-    launcher.settle().await;
+    // Whatever happened, no command is left running when baton exits. A signal while waiting for
+    // stopped commands (their grace period) kills them at once.
+    loop {
+        tokio::select! {
+            () = launcher.settle() => break,
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+        interrupted = true;
+        let killed = launcher.kill_all();
+        say!("baton: signal again: killed {killed} process group(s) at once (SIGKILL)");
+    }
     let report: RunReport = outcome?;
     // If the progress task panicked, its bars are lost: the HTML report still has its table.
     let timeline = progress.await.unwrap_or_default();

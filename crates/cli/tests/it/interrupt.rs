@@ -128,3 +128,56 @@ fn sigint_stops_the_commands_compensates_and_exits_130() {
         "{html}"
     );
 }
+
+#[test]
+fn a_second_sigint_kills_commands_that_ignore_sigterm_without_waiting_for_the_grace_period() {
+    let dir = scratch("interrupt-twice");
+    std::fs::write(
+        dir.join("stubborn.toml"),
+        r#"[workflow]
+name = "stubborn"
+
+[[task]]
+id = "stubborn"
+run = "trap '' TERM; echo $$ > shell.pid; sleep 60 & echo $! > sleep.pid; wait"
+"#,
+    )
+    .unwrap();
+    let mut child = baton()
+        .args(["run", "stubborn.toml", "--grace", "60s"])
+        .current_dir(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let read_pid = |name: &str| {
+        (0..3000)
+            .find_map(|_| {
+                let pid = std::fs::read_to_string(dir.join(name))
+                    .ok()
+                    .and_then(|t| t.trim().parse::<i32>().ok());
+                if pid.is_none() {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                pid
+            })
+            .unwrap_or_else(|| panic!("{name} was written"))
+    };
+    let (shell, sleep) = (read_pid("shell.pid"), read_pid("sleep.pid"));
+    let baton_pid = Pid::from_raw(child.id() as i32);
+    kill(baton_pid, Signal::SIGINT).unwrap();
+    // The first SIGINT sends SIGTERM, which the command ignores: it would wait 60 s.
+    std::thread::sleep(Duration::from_millis(300));
+    kill(baton_pid, Signal::SIGINT).unwrap();
+    let (done_tx, done) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done_tx.send(child.wait());
+    });
+    let status = done
+        .recv_timeout(Duration::from_secs(20))
+        .expect("baton exits soon after the second SIGINT, not after the 60 s grace period")
+        .unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(gone(shell), "the shell {shell} survived");
+    assert!(gone(sleep), "the sleep {sleep} survived");
+}
