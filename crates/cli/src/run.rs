@@ -483,10 +483,12 @@ pub async fn run(plan: &Plan, args: &RunArgs) -> Result<Exit, RunFailure> {
     let mut events = orchestrator.subscribe();
     let ids: Vec<String> = workflow.task_ids().map(str::to_owned).collect();
     let collect = args.report.is_some();
-    let progress = tokio::spawn(async move {
+    // Progress writes to stdout and stderr with blocking calls (a terminal paused with Ctrl-S, or
+    // `--json` piped into a slow reader, blocks them): on the blocking pool, never on a worker.
+    let progress = tokio::task::spawn_blocking(move || {
         let mut progress = Progress::new(mode, ids.iter().map(String::as_str));
         let mut timeline = Timeline::new();
-        while let Some(event) = events.recv().await {
+        while let Some(event) = events.blocking_recv() {
             let last = matches!(event.kind, EventKind::RunFinished { .. });
             if collect {
                 timeline.event(&event);

@@ -158,6 +158,13 @@ impl Events {
         self.receiver.recv().await
     }
 
+    /// The next event, blocking the thread until one comes (for a consumer on a thread of its
+    /// own, such as a progress display writing to a slow terminal). Panics if called inside an
+    /// async context (use [`recv`](Self::recv) there).
+    pub fn blocking_recv(&mut self) -> Option<Event> {
+        self.receiver.blocking_recv()
+    }
+
     /// The next event if one is waiting.
     pub fn try_recv(&mut self) -> Option<Event> {
         self.receiver.try_recv().ok()
