@@ -828,75 +828,65 @@ mod tests {
         assert!(found[0].2.contains("found an integer"), "{found:?}");
     }
 
-    /// A small deterministic generator (no proptest here: the crate has no dev-dependencies).
-    struct Lcg(u64);
+    use proptest::prelude::*;
 
-    impl Lcg {
-        fn below(&mut self, n: usize) -> usize {
-            self.0 = self
-                .0
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((self.0 >> 33) as usize) % n
-        }
+    /// Text from an alphabet with multi-byte characters and both line endings.
+    fn text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop::sample::select(vec!['a', '\n', 'é', ' ', '\r', '€', 'x', '\n']),
+            0..40,
+        )
+        .prop_map(|chars| chars.into_iter().collect())
     }
 
-    #[test]
-    fn line_col_agrees_with_a_naive_count_on_generated_text() {
-        let alphabet = ['a', '\n', 'é', ' ', '\r', '€', 'x', '\n'];
-        let mut rng = Lcg(7);
-        for _ in 0..300 {
-            let len = rng.below(40);
-            let text: String = (0..len)
-                .map(|_| alphabet[rng.below(alphabet.len())])
-                .collect();
+    /// A small valid file mangled by up to four character insertions or deletions.
+    fn mangled() -> impl Strategy<Value = String> {
+        let good = "[workflow]\nname = \"w\"\nsaga = true\n[defaults]\ntimeout = \"1s\"\n\
+                    [[task]]\nid = \"a\"\nrun = \"true\"\nneeds = [\"b\"]\n\
+                    retry = { strategy = \"fixed\", delay = \"1s\" }\n\
+                    [[task]]\nid = \"b\"\nrun = \"true\"\nenv = { K = \"v\" }\n";
+        let noise = prop::sample::select(vec![
+            '"', '[', ']', '=', '\n', 'x', '0', ',', '{', '}', ' ', '.',
+        ]);
+        let edit = (any::<prop::sample::Index>(), any::<bool>(), noise);
+        proptest::collection::vec(edit, 1..5).prop_map(move |edits| {
+            let mut text: Vec<char> = good.chars().collect();
+            for (at, remove, c) in edits {
+                let at = at.index(text.len());
+                if remove {
+                    text.remove(at);
+                } else {
+                    text.insert(at, c);
+                }
+            }
+            text.into_iter().collect()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn line_col_agrees_with_a_naive_count(text in text()) {
             let index = LineIndex::new(&text);
             for (offset, _) in text.char_indices().chain([(text.len(), ' ')]) {
                 let before = &text[..offset];
                 let line = before.matches('\n').count() + 1;
                 let column = before.rsplit('\n').next().unwrap().chars().count() + 1;
-                assert_eq!(
-                    index.line_col(offset),
-                    (line, column),
-                    "{text:?} at {offset}"
-                );
+                prop_assert_eq!(index.line_col(offset), (line, column), "{:?} at {}", text, offset);
             }
         }
-    }
 
-    #[test]
-    fn mangled_files_give_located_problems_and_validation_never_panics() {
-        let good = "[workflow]\nname = \"w\"\nsaga = true\n[defaults]\ntimeout = \"1s\"\n\
-                    [[task]]\nid = \"a\"\nrun = \"true\"\nneeds = [\"b\"]\n\
-                    retry = { strategy = \"fixed\", delay = \"1s\" }\n\
-                    [[task]]\nid = \"b\"\nrun = \"true\"\nenv = { K = \"v\" }\n";
-        let noise = ['"', '[', ']', '=', '\n', 'x', '0', ',', '{', '}', ' ', '.'];
-        let mut rng = Lcg(11);
-        for _ in 0..500 {
-            let mut text: Vec<char> = good.chars().collect();
-            for _ in 0..=rng.below(3) {
-                let at = rng.below(text.len());
-                if rng.below(2) == 0 {
-                    text.remove(at);
-                } else {
-                    text.insert(at, noise[rng.below(noise.len())]);
-                }
-            }
-            let text: String = text.into_iter().collect();
+        #[test]
+        fn mangled_files_give_ordered_problems_inside_the_file(text in mangled()) {
             // Validation (which also builds the graph) must not panic either.
             let _ = crate::validate::check(std::path::Path::new("f.toml"), &text);
             let (_, problems) = parse(&text);
             for p in &problems {
-                assert!(
-                    p.span.start <= p.span.end && p.span.end <= text.len(),
-                    "{text:?}: {p:?}"
-                );
-                assert!(!p.message.is_empty(), "{text:?}: {p:?}");
+                prop_assert!(p.span.start <= p.span.end && p.span.end <= text.len(), "{:?}", p);
+                prop_assert!(!p.message.is_empty(), "{:?}", p);
             }
-            let sorted = problems
-                .windows(2)
-                .all(|w| w[0].span.start <= w[1].span.start);
-            assert!(sorted, "{text:?}: {problems:?}");
+            prop_assert!(problems.windows(2).all(|w| w[0].span.start <= w[1].span.start));
         }
     }
 
