@@ -11,6 +11,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("baton-retry", &[]),
     ("baton-pool", &[]),
     ("baton-breaker", &[]),
+    ("baton-agents", &["baton-pool"]),
     ("baton-saga", &["baton-retry"]),
     (
         "baton-orchestrator",
@@ -21,6 +22,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "baton-pool",
             "baton-saga",
             "baton-breaker",
+            "baton-agents",
         ],
     ),
     (
@@ -33,6 +35,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "baton-pool",
             "baton-saga",
             "baton-breaker",
+            "baton-agents",
         ],
     ),
 ];
