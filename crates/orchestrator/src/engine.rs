@@ -477,6 +477,7 @@ impl Run {
         Attempt {
             future: AttemptFuture { inner: future },
             timeout: task.timeout,
+            requires: Arc::clone(&task.requires),
             done: Done::new(
                 Arc::clone(inbox),
                 Key {

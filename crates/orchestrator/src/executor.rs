@@ -36,12 +36,19 @@ pub struct Attempt {
     pub(crate) future: AttemptFuture,
     pub(crate) timeout: Option<Duration>,
     pub(crate) done: Done,
+    /// The capabilities the task requires of the agent that runs it.
+    pub(crate) requires: Arc<[String]>,
 }
 
 impl Attempt {
     /// How long the attempt may run, from its start.
     pub fn timeout(&self) -> Option<Duration> {
         self.timeout
+    }
+
+    /// The capabilities the task requires of whatever runs it (see [`Task::requires`](crate::Task::requires)).
+    pub fn requires(&self) -> &[String] {
+        &self.requires
     }
 
     /// The future to run and the [`Done`] to report its outcome to.

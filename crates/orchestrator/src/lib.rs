@@ -54,6 +54,9 @@
 //! - A panic in a handler or a compensation is that attempt's failure; the workers go on.
 //! - Under tokio's paused clock, a run with a [`FaultPlan`] and a [seed](RunOptions::seed) is
 //!   reproducible, event for event.
+//! - With an [`agents::AgentExecutor`], each attempt runs on a healthy agent that has the task's
+//!   [required capabilities](Task::requires); the attempts of an agent that turns unhealthy or
+//!   expires are interrupted and retried elsewhere, counted by the task's retry policy.
 //! - A task protected by a [`Breaker`] ([`Task::breaker`]) fails at once, uncalled and not
 //!   retried, while the breaker is open: a saga then compensates instead of hammering the
 //!   dependency. Its attempts' outcomes feed the breaker.
@@ -65,6 +68,7 @@
 //! `baton_workers_busy`, `baton_task_queue_wait_seconds`, `baton_task_run_seconds`.
 #![forbid(unsafe_code)]
 
+pub mod agents;
 mod context;
 mod engine;
 mod error;
@@ -104,6 +108,7 @@ pub use baton_saga::CancelToken;
 
 /// The crates below, whole, for what the re-exports above leave out.
 pub mod crates {
+    pub use baton_agents as agents;
     pub use baton_breaker as breaker;
     pub use baton_dag as dag;
     pub use baton_pool as pool;

@@ -100,6 +100,7 @@ pub struct Task {
     pub(crate) tags: Vec<String>,
     pub(crate) weight: u64,
     pub(crate) breaker: Option<Breaker>,
+    pub(crate) requires: Vec<String>,
 }
 
 impl Task {
@@ -123,7 +124,22 @@ impl Task {
             tags: Vec::new(),
             weight: 1,
             breaker: None,
+            requires: Vec::new(),
         }
+    }
+
+    /// Capabilities the task needs of the agent that runs it (with an
+    /// [`AgentExecutor`](crate::agents::AgentExecutor); other executors ignore them). Adds to any
+    /// named before.
+    #[must_use]
+    pub fn requires<I, S>(mut self, capabilities: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.requires
+            .extend(capabilities.into_iter().map(Into::into));
+        self
     }
 
     /// The tasks this one needs: it starts only after all of them succeeded, and can read their
@@ -237,6 +253,7 @@ impl fmt::Debug for Task {
             .field("tags", &self.tags)
             .field("weight", &self.weight)
             .field("breaker", &self.breaker)
+            .field("requires", &self.requires)
             .finish_non_exhaustive()
     }
 }

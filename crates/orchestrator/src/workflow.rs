@@ -48,6 +48,7 @@ pub(crate) struct TaskSpec {
     pub(crate) compensation_retry: Policy,
     pub(crate) tags: Vec<String>,
     pub(crate) breaker: Option<Breaker>,
+    pub(crate) requires: Arc<[String]>,
 }
 
 /// A validated workflow, shared by its runs.
@@ -300,6 +301,7 @@ impl WorkflowBuilder {
                     compensation_retry: task.compensation_retry.unwrap_or_else(patient),
                     tags: task.tags,
                     breaker: task.breaker,
+                    requires: task.requires.into(),
                 }
             })
             .collect();

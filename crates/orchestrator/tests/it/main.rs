@@ -1,6 +1,7 @@
 //! Integration tests for baton-orchestrator: one binary, one module per concern. Everything
 //! time-based runs on tokio's paused clock.
 
+mod agents;
 mod backends;
 mod breakers;
 mod completion;

@@ -1,0 +1,181 @@
+//! Running tasks on agents: [`AgentExecutor`] picks, for each attempt, a healthy agent of a
+//! `baton-agents` [`Registry`] that has the task's required capabilities, through one of the
+//! pool's balancing strategies, and hands the attempt to that agent's own [`Executor`].
+//!
+//! When an agent turns `Unhealthy`, expires or is deregistered, the attempts running on it are
+//! interrupted: each ends as a failed attempt ("agent lost"), which the task's retry policy
+//! counts and retries, on another agent.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use baton_agents::{AgentSpec, Health, RegisterError, Registry, RegistryEvent};
+use baton_pool::Outcome;
+use baton_pool::balance::Balancer;
+use baton_saga::CancelToken;
+
+use crate::error::TaskError;
+use crate::executor::{Attempt, AttemptFuture, Executor};
+
+/// One agent: where its attempts run, and the token that interrupts them if it is lost.
+struct Agent {
+    executor: Arc<dyn Executor>,
+    lost: CancelToken,
+}
+
+/// An [`Executor`] over a registry of agents (see the module docs).
+///
+/// ```
+/// use baton_orchestrator::agents::AgentExecutor;
+/// use baton_orchestrator::crates::agents::{AgentSpec, Registry};
+/// use baton_orchestrator::crates::pool::balance::Strategy;
+/// use baton_orchestrator::{Orchestrator, Pool, PriorityQueue, Task, Workflow};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let registry = Registry::builder().build()?;
+/// let agents = AgentExecutor::new(registry.clone(), Strategy::LeastLoaded.balancer());
+/// agents.add(AgentSpec::new("gpu-1").capability("gpu"), Pool::builder().workers(2).build()?)?;
+/// agents.add(AgentSpec::new("cpu-1"), Pool::builder().workers(2).build()?)?;
+/// let orchestrator = Orchestrator::with_parts(PriorityQueue::new(), agents)?;
+/// let workflow = Workflow::builder("train")
+///     .task(Task::new("train", |_| async { Ok(()) }).requires(["gpu"]))
+///     .build()?;
+/// assert!(orchestrator.run(&workflow).await?.is_success());
+/// # Ok(())
+/// # }
+/// ```
+pub struct AgentExecutor {
+    registry: Registry,
+    balancer: Arc<dyn Balancer>,
+    agents: Arc<Mutex<HashMap<String, Agent>>>,
+    capacity: Mutex<usize>,
+}
+
+impl AgentExecutor {
+    /// An executor over `registry`'s agents, choosing among them with `balancer` (for example
+    /// `Strategy::LeastLoaded.balancer()`). Must be created inside a tokio runtime: it watches the
+    /// registry for lost agents.
+    pub fn new(registry: Registry, balancer: Arc<dyn Balancer>) -> Self {
+        let agents: Arc<Mutex<HashMap<String, Agent>>> = Arc::default();
+        let mut events = registry.subscribe();
+        let watched = Arc::downgrade(&agents);
+        tokio::spawn(async move {
+            while let Some(event) = events.recv().await {
+                let lost = match event {
+                    RegistryEvent::HealthChanged {
+                        id,
+                        to: Health::Unhealthy,
+                        ..
+                    }
+                    | RegistryEvent::Expired { id }
+                    | RegistryEvent::Deregistered { id } => id,
+                    _ => continue,
+                };
+                let Some(agents) = watched.upgrade() else {
+                    break;
+                };
+                let mut agents = agents.lock().unwrap_or_else(PoisonError::into_inner);
+                if let Some(agent) = agents.get_mut(&lost) {
+                    // Interrupt what runs there; later attempts get a fresh token.
+                    agent.lost.cancel();
+                    agent.lost = CancelToken::new();
+                }
+            }
+        });
+        Self {
+            registry,
+            balancer,
+            agents,
+            capacity: Mutex::new(0),
+        }
+    }
+
+    /// Registers an agent described by `spec` whose attempts run on `executor` (in process: a
+    /// [`Pool`](crate::Pool)). Its capacity adds to this executor's.
+    pub fn add(&self, spec: AgentSpec, executor: impl Executor) -> Result<(), RegisterError> {
+        let id = spec.id().to_owned();
+        let capacity = executor.capacity();
+        self.registry.register(spec)?;
+        self.agents
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(
+                id,
+                Agent {
+                    executor: Arc::new(executor),
+                    lost: CancelToken::new(),
+                },
+            );
+        *self.capacity.lock().unwrap_or_else(PoisonError::into_inner) += capacity;
+        Ok(())
+    }
+
+    /// The registry.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+}
+
+impl Executor for AgentExecutor {
+    fn capacity(&self) -> usize {
+        (*self.capacity.lock().unwrap_or_else(PoisonError::into_inner)).max(1)
+    }
+
+    fn execute(&self, attempt: Attempt) {
+        let requires = Arc::clone(&attempt.requires);
+        let selected = match self.registry.select(&requires, &self.balancer) {
+            Ok(selected) => selected,
+            Err(error) => {
+                let (_, done) = attempt.into_parts();
+                done.finish(Outcome::Failed(TaskError::msg(error.to_string())));
+                return;
+            }
+        };
+        let agent = {
+            let agents = self.agents.lock().unwrap_or_else(PoisonError::into_inner);
+            agents
+                .get(selected.id())
+                .map(|a| (Arc::clone(&a.executor), a.lost.clone()))
+        };
+        let Some((executor, lost)) = agent else {
+            let (_, done) = attempt.into_parts();
+            let message = format!("agent `{}` has no executor", selected.id());
+            done.finish(Outcome::Failed(TaskError::msg(message)));
+            return;
+        };
+        let Attempt {
+            future,
+            timeout,
+            done,
+            requires,
+        } = attempt;
+        let agent_id = selected.id().to_owned();
+        let wrapped = async move {
+            // The guard counts this attempt as the agent's work until it ends.
+            let _selected = selected;
+            tokio::select! {
+                biased;
+                result = future => result.map(|output| output.0),
+                () = lost.cancelled() => Err(TaskError::msg(format!("agent lost: `{agent_id}`"))),
+            }
+        };
+        executor.execute(Attempt {
+            future: AttemptFuture {
+                inner: Box::pin(wrapped),
+            },
+            timeout,
+            done,
+            requires,
+        });
+    }
+}
+
+impl fmt::Debug for AgentExecutor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AgentExecutor")
+            .field("agents", &self.registry.agents().len())
+            .finish_non_exhaustive()
+    }
+}
