@@ -112,6 +112,8 @@ pub struct WorkflowFile {
     pub retry: Option<Policy>,
     /// The tasks, in file order.
     pub tasks: Vec<TaskDef>,
+    /// The `[[agent]]`s, in file order (none: tasks run on one local pool).
+    pub agents: Vec<AgentDef>,
     /// The span of the `[workflow]` header (the start of the file if there is none).
     pub header: Range<usize>,
 }
@@ -142,9 +144,28 @@ pub struct TaskDef {
     pub env: BTreeMap<String, String>,
     /// `cwd` (or the default's) as written: relative to the workflow file's directory.
     pub cwd: Option<String>,
+    /// `requires`: capabilities the agent that runs the task must have.
+    pub requires: Vec<Located<String>>,
 }
 
-const TOP_KEYS: &[&str] = &["workflow", "defaults", "task"];
+/// One `[[agent]]`: a local agent (a pool of its own) with capabilities that tasks can require.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct AgentDef {
+    /// Where its `[[agent]]` header is.
+    pub header: Range<usize>,
+    /// `id`.
+    pub id: Option<Located<String>>,
+    /// `capabilities`.
+    pub capabilities: Vec<Located<String>>,
+    /// `workers` (default 2): how many of its tasks run at once.
+    pub workers: usize,
+    /// `weight` (default 1): its share of the work against other agents.
+    pub weight: u32,
+}
+
+const TOP_KEYS: &[&str] = &["workflow", "defaults", "task", "agent"];
+const AGENT_KEYS: &[&str] = &["id", "capabilities", "workers", "weight"];
 const WORKFLOW_KEYS: &[&str] = &["name", "max_parallel", "fail_mode", "saga", "timeout"];
 const DEFAULTS_KEYS: &[&str] = &["retry", "timeout", "priority", "env", "cwd"];
 const TASK_KEYS: &[&str] = &[
@@ -157,6 +178,7 @@ const TASK_KEYS: &[&str] = &[
     "compensate",
     "env",
     "cwd",
+    "requires",
 ];
 
 /// Reads a workflow file's text: what could be read, and every problem found (empty when the
@@ -183,6 +205,7 @@ pub fn parse(source: &str) -> (WorkflowFile, Vec<Diagnostic>) {
         timeout: None,
         retry: None,
         tasks: Vec::new(),
+        agents: Vec::new(),
         header: 0..0,
     };
     let root = match DeTable::parse(source) {
@@ -227,6 +250,26 @@ pub fn parse(source: &str) -> (WorkflowFile, Vec<Diagnostic>) {
             ),
         }
     }
+    if let Some((_, value)) = entry(root, "agent") {
+        match value.get_ref() {
+            DeValue::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    if let Some(agent) = walker.agent(item, index) {
+                        file.agents.push(agent);
+                    }
+                }
+            }
+            other => walker.push(
+                value.span(),
+                "agent",
+                format!(
+                    "expected an array of tables (write each agent as [[agent]]), found {}",
+                    a(other)
+                ),
+            ),
+        }
+    }
+    walker.check_agents(&file);
     (file, walker.finish())
 }
 
@@ -645,6 +688,7 @@ impl Walker {
             compensate: None,
             env: defaults.env.clone(),
             cwd: defaults.cwd.clone(),
+            requires: Vec::new(),
         };
         match entry(table, "id") {
             Some((_, v)) => {
@@ -693,7 +737,103 @@ impl Walker {
         {
             task.cwd = Some(cwd);
         }
+        if let Some((_, v)) = entry(table, "requires") {
+            task.requires = self.strings(v, &field("requires"));
+        }
         Some(task)
+    }
+
+    fn agent(&mut self, value: &Value<'_>, index: usize) -> Option<AgentDef> {
+        let path = format!("agent[{index}]");
+        let table = self.table(value, &path)?;
+        self.check_keys(table, AGENT_KEYS, &path);
+        let field = |name: &str| format!("{path}.{name}");
+        let mut agent = AgentDef {
+            header: value.span(),
+            id: None,
+            capabilities: Vec::new(),
+            workers: 2,
+            weight: 1,
+        };
+        match entry(table, "id") {
+            Some((_, v)) => {
+                agent.id = self.non_empty_string(v, &field("id")).map(|id| Located {
+                    value: id,
+                    span: v.span(),
+                    path: field("id"),
+                });
+            }
+            None => self.push(value.span(), &path, "missing field `id` (the agent's name)"),
+        }
+        if let Some((_, v)) = entry(table, "capabilities") {
+            agent.capabilities = self.strings(v, &field("capabilities"));
+        }
+        if let Some((_, v)) = entry(table, "workers")
+            && let Some(n) = self.positive(v, &field("workers"))
+        {
+            agent.workers = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        if let Some((_, v)) = entry(table, "weight")
+            && let Some(n) = self.positive(v, &field("weight"))
+        {
+            agent.weight = u32::try_from(n).unwrap_or(u32::MAX);
+        }
+        Some(agent)
+    }
+
+    /// A whole number of at least 1.
+    fn positive(&mut self, v: &Value<'_>, path: &str) -> Option<u64> {
+        match v.get_ref() {
+            // `as_str` holds the digits without a 0x/0o/0b prefix: parse them in their radix.
+            DeValue::Integer(n) => match i64::from_str_radix(n.as_str(), n.radix()) {
+                Ok(n) if n >= 1 => Some(n as u64),
+                Ok(n) => {
+                    self.push(v.span(), path, format!("must be at least 1, got {n}"));
+                    None
+                }
+                Err(_) => {
+                    let message = format!("{n} is not a whole number this machine can count to");
+                    self.push(v.span(), path, message);
+                    None
+                }
+            },
+            other => {
+                let message = format!("expected an integer of at least 1, found {}", a(other));
+                self.push(v.span(), path, message);
+                None
+            }
+        }
+    }
+
+    /// Agent ids are unique, and every capability a task requires is some agent's.
+    fn check_agents(&mut self, file: &WorkflowFile) {
+        let mut seen: BTreeMap<&str, Range<usize>> = BTreeMap::new();
+        for agent in &file.agents {
+            let Some(id) = &agent.id else { continue };
+            if seen.insert(&id.value, id.span.clone()).is_some() {
+                let message = format!("duplicate agent id {:?}", id.value);
+                self.push(id.span.clone(), &id.path, message);
+            }
+        }
+        for task in &file.tasks {
+            for (i, capability) in task.requires.iter().enumerate() {
+                let path = format!("task[{}].requires[{i}]", task.index);
+                if file.agents.is_empty() {
+                    let message = format!(
+                        "requires {:?}, but no [[agent]] is declared (tasks with requirements run on agents)",
+                        capability.value
+                    );
+                    self.push(capability.span.clone(), path, message);
+                } else if !file
+                    .agents
+                    .iter()
+                    .any(|a| a.capabilities.iter().any(|c| c.value == capability.value))
+                {
+                    let message = format!("no [[agent]] has the capability {:?}", capability.value);
+                    self.push(capability.span.clone(), path, message);
+                }
+            }
+        }
     }
 }
 

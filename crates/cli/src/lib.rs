@@ -66,7 +66,19 @@
 //! compensate = "rm -rf target/release/pkg"   # undoes the task (saga mode)
 //! env = { PROFILE = "release" }
 //! cwd = "subdir"
+//! requires = ["linux"]              # capabilities of the agent that runs it (needs [[agent]]s)
+//!
+//! [[agent]]                 # optional: local agents, each a pool of its own
+//! id = "build-box"
+//! capabilities = ["linux", "gpu"]
+//! workers = 2               # default 2
+//! weight = 1                # default 1
 //! ```
+//!
+//! Without `[[agent]]` tables every task runs on one local pool (`--workers`, else
+//! `max_parallel`, else the CPU count, at least 4). With them, each task runs on an agent that has
+//! every capability it `requires`, the least loaded first; a requirement no agent meets is a
+//! located error.
 //!
 //! Retry policies are `baton-retry`'s file form: `strategy` is `fixed` (`delay`), `exponential`
 //! (`initial`, `factor`), `linear` (`initial`, `increment`) or `random` (`min`, `max`); all take

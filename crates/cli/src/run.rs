@@ -19,7 +19,12 @@ use std::sync::atomic::Ordering::SeqCst;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use baton_orchestrator::{EventKind, Orchestrator, RunReport, Task, TaskError};
+use baton_orchestrator::agents::AgentExecutor;
+use baton_orchestrator::crates::agents::{AgentSpec, Registry};
+use baton_orchestrator::crates::pool::balance::Strategy;
+use baton_orchestrator::{
+    BuildError, EventKind, Executor, Orchestrator, Pool, PriorityQueue, RunReport, Task, TaskError,
+};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use tokio::process::Child;
@@ -387,7 +392,10 @@ pub enum RunFailure {
     },
     /// The orchestrator could not be built.
     #[error("cannot start the orchestrator: {0}")]
-    Orchestrator(#[from] baton_orchestrator::BuildError),
+    Orchestrator(#[from] BuildError),
+    /// The `[[agent]]`s could not be set up.
+    #[error("cannot set up the agents: {0}")]
+    Agents(String),
     /// The run could not start or finish.
     #[error("the run failed to complete: {0}")]
     Run(#[from] baton_orchestrator::RunError),
@@ -479,7 +487,7 @@ pub async fn run(plan: &Plan, args: &RunArgs) -> Result<Exit, RunFailure> {
         .workers
         .or(plan.file.max_parallel.as_ref().map(|m| m.value))
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(4, |n| n.get().max(4)));
-    let orchestrator = Orchestrator::builder().workers(workers).build()?;
+    let orchestrator = Orchestrator::with_parts(PriorityQueue::new(), executor(plan, workers)?)?;
     let mut events = orchestrator.subscribe();
     let ids: Vec<String> = workflow.task_ids().map(str::to_owned).collect();
     let collect = args.report.is_some();
@@ -590,6 +598,38 @@ pub async fn run(plan: &Plan, args: &RunArgs) -> Result<Exit, RunFailure> {
     } else {
         Exit::Failed
     })
+}
+
+/// Where the tasks run: one local pool of `workers`, or, when the file declares `[[agent]]`s, each
+/// agent its own pool, tasks placed by their `requires` (least loaded first), and an agent's work
+/// rescheduled if it is lost.
+fn executor(plan: &Plan, workers: usize) -> Result<Arc<dyn Executor>, RunFailure> {
+    if plan.file.agents.is_empty() {
+        let pool = Pool::builder()
+            .workers(workers)
+            .build()
+            .map_err(BuildError::from)?;
+        return Ok(Arc::new(pool));
+    }
+    let registry = Registry::builder()
+        .build()
+        .map_err(|e| RunFailure::Agents(e.to_string()))?;
+    let agents = AgentExecutor::new(registry, Strategy::LeastLoaded.balancer());
+    for def in &plan.file.agents {
+        let Some(id) = &def.id else { continue };
+        let mut spec = AgentSpec::new(id.value.clone()).weight(def.weight);
+        for capability in &def.capabilities {
+            spec = spec.capability(capability.value.clone());
+        }
+        let pool = Pool::builder()
+            .workers(def.workers)
+            .build()
+            .map_err(BuildError::from)?;
+        agents
+            .add(spec, pool)
+            .map_err(|e| RunFailure::Agents(e.to_string()))?;
+    }
+    Ok(Arc::new(agents))
 }
 
 /// Writes `contents` to `path`, creating its parent folders first (a report path like

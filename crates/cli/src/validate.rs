@@ -184,6 +184,7 @@ fn build(
         let Some(id) = &def.id else { continue };
         let mut task = make(&id.value, def)
             .needs(def.needs.iter().map(|n| n.value.clone()))
+            .requires(def.requires.iter().map(|c| c.value.clone()))
             .priority(def.priority);
         if let Some(policy) = def.retry {
             task = task.retry(policy);

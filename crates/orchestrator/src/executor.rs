@@ -204,6 +204,17 @@ impl Executor for Pool {
     }
 }
 
+/// An executor chosen at run time (a pool, or agents): the orchestrator over a trait object.
+impl Executor for Arc<dyn Executor> {
+    fn capacity(&self) -> usize {
+        (**self).capacity()
+    }
+
+    fn execute(&self, attempt: Attempt) {
+        (**self).execute(attempt);
+    }
+}
+
 impl<X: Executor> Executor for Arc<X> {
     fn capacity(&self) -> usize {
         (**self).capacity()

@@ -23,7 +23,7 @@ fn the_three_examples_exist() {
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
-    for name in ["fanout.toml", "flaky.toml", "release.toml"] {
+    for name in ["agents.toml", "fanout.toml", "flaky.toml", "release.toml"] {
         assert!(names.contains(&name.to_owned()), "{names:?}");
     }
 }
