@@ -81,3 +81,32 @@ async fn the_work_of_an_agent_that_turns_unhealthy_is_rescheduled_and_nothing_is
     let finals = check_transitions(&events.drain());
     assert_eq!(finals.len(), 8);
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_agent_killed_mid_run_loses_no_task() {
+    let registry = Registry::builder().build().unwrap();
+    let agents = AgentExecutor::new(registry.clone(), Strategy::LeastLoaded.balancer());
+    agents.add(AgentSpec::new("doomed"), pool(3)).unwrap();
+    agents.add(AgentSpec::new("survivor"), pool(3)).unwrap();
+    let orchestrator = Orchestrator::with_parts(PriorityQueue::new(), agents).unwrap();
+    let mut events = orchestrator.subscribe();
+    let workflow = Workflow::builder("killed")
+        .tasks((0..12).map(|i| sleeper(&format!("t{i}"), ms(40))))
+        .retry(Policy::fixed(ms(5)).attempts(4).build().unwrap())
+        .failure_mode(FailureMode::Continue)
+        .build()
+        .unwrap();
+    let run = orchestrator.start(&workflow).unwrap();
+    tokio::time::sleep(ms(20)).await;
+    assert!(registry.deregister("doomed"), "the agent goes away mid-run");
+    let report = run.await.unwrap();
+    assert!(report.is_success(), "{report:#?}");
+    assert!(report.totals.adds_up());
+    assert!(
+        report.totals.retries >= 1,
+        "the doomed agent's work ran again"
+    );
+    let finals = check_transitions(&events.drain());
+    assert_eq!(finals.len(), 12);
+    assert!(finals.values().all(|s| *s == TaskState::Succeeded));
+}
