@@ -614,7 +614,7 @@ fn executor(plan: &Plan, workers: usize) -> Result<Arc<dyn Executor>, RunFailure
     let registry = Registry::builder()
         .build()
         .map_err(|e| RunFailure::Agents(e.to_string()))?;
-    let agents = AgentExecutor::new(registry, Strategy::LeastLoaded.balancer());
+    let agents = AgentExecutor::new(registry, Strategy::LeastLoaded.balancer())?;
     for def in &plan.file.agents {
         let Some(id) = &def.id else { continue };
         let mut spec = AgentSpec::new(id.value.clone()).weight(def.weight);

@@ -15,7 +15,7 @@ use baton_pool::Outcome;
 use baton_pool::balance::Balancer;
 use baton_saga::CancelToken;
 
-use crate::error::TaskError;
+use crate::error::{BuildError, TaskError};
 use crate::executor::{Attempt, AttemptFuture, Executor};
 
 /// One agent: where its attempts run, and the token that interrupts them if it is lost.
@@ -35,7 +35,7 @@ struct Agent {
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let registry = Registry::builder().build()?;
-/// let agents = AgentExecutor::new(registry.clone(), Strategy::LeastLoaded.balancer());
+/// let agents = AgentExecutor::new(registry.clone(), Strategy::LeastLoaded.balancer())?;
 /// agents.add(AgentSpec::new("gpu-1").capability("gpu"), Pool::builder().workers(2).build()?)?;
 /// agents.add(AgentSpec::new("cpu-1"), Pool::builder().workers(2).build()?)?;
 /// let orchestrator = Orchestrator::with_parts(PriorityQueue::new(), agents)?;
@@ -55,13 +55,14 @@ pub struct AgentExecutor {
 
 impl AgentExecutor {
     /// An executor over `registry`'s agents, choosing among them with `balancer` (for example
-    /// `Strategy::LeastLoaded.balancer()`). Must be created inside a tokio runtime: it watches the
-    /// registry for lost agents.
-    pub fn new(registry: Registry, balancer: Arc<dyn Balancer>) -> Self {
+    /// `Strategy::LeastLoaded.balancer()`). It watches the registry for lost agents from a task on
+    /// the current tokio runtime: [`BuildError::NoRuntime`] outside one.
+    pub fn new(registry: Registry, balancer: Arc<dyn Balancer>) -> Result<Self, BuildError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| BuildError::NoRuntime)?;
         let agents: Arc<Mutex<HashMap<String, Agent>>> = Arc::default();
         let mut events = registry.subscribe();
         let watched = Arc::downgrade(&agents);
-        tokio::spawn(async move {
+        runtime.spawn(async move {
             while let Some(event) = events.recv().await {
                 let lost = match event {
                     RegistryEvent::HealthChanged {
@@ -84,12 +85,12 @@ impl AgentExecutor {
                 }
             }
         });
-        Self {
+        Ok(Self {
             registry,
             balancer,
             agents,
             capacity: Mutex::new(0),
-        }
+        })
     }
 
     /// Registers an agent described by `spec` whose attempts run on `executor` (in process: a

@@ -16,7 +16,7 @@ fn pool(workers: usize) -> Pool {
 #[tokio::test(start_paused = true)]
 async fn tasks_run_on_agents_with_their_capabilities_or_fail_clearly() {
     let registry = Registry::builder().build().unwrap();
-    let agents = AgentExecutor::new(registry.clone(), Strategy::LeastLoaded.balancer());
+    let agents = AgentExecutor::new(registry.clone(), Strategy::LeastLoaded.balancer()).unwrap();
     let (gpu, cpu) = (pool(2), pool(2));
     agents
         .add(AgentSpec::new("gpu-1").capability("gpu"), gpu.clone())
@@ -53,7 +53,7 @@ async fn tasks_run_on_agents_with_their_capabilities_or_fail_clearly() {
 #[tokio::test(start_paused = true)]
 async fn the_work_of_an_agent_that_turns_unhealthy_is_rescheduled_and_nothing_is_lost() {
     let registry = Registry::builder().build().unwrap();
-    let agents = AgentExecutor::new(registry.clone(), Strategy::RoundRobin.balancer());
+    let agents = AgentExecutor::new(registry.clone(), Strategy::RoundRobin.balancer()).unwrap();
     let (a, b) = (pool(4), pool(4));
     agents.add(AgentSpec::new("a"), a.clone()).unwrap();
     agents.add(AgentSpec::new("b"), b.clone()).unwrap();
@@ -85,7 +85,7 @@ async fn the_work_of_an_agent_that_turns_unhealthy_is_rescheduled_and_nothing_is
 #[tokio::test(start_paused = true)]
 async fn an_agent_killed_mid_run_loses_no_task() {
     let registry = Registry::builder().build().unwrap();
-    let agents = AgentExecutor::new(registry.clone(), Strategy::LeastLoaded.balancer());
+    let agents = AgentExecutor::new(registry.clone(), Strategy::LeastLoaded.balancer()).unwrap();
     agents.add(AgentSpec::new("doomed"), pool(3)).unwrap();
     agents.add(AgentSpec::new("survivor"), pool(3)).unwrap();
     let orchestrator = Orchestrator::with_parts(PriorityQueue::new(), agents).unwrap();
@@ -109,4 +109,14 @@ async fn an_agent_killed_mid_run_loses_no_task() {
     let finals = check_transitions(&events.drain());
     assert_eq!(finals.len(), 12);
     assert!(finals.values().all(|s| *s == TaskState::Succeeded));
+}
+
+#[test]
+fn an_agent_executor_needs_a_runtime_to_watch_its_agents() {
+    let registry = Registry::builder().build().unwrap();
+    let err = AgentExecutor::new(registry, Strategy::LeastLoaded.balancer()).unwrap_err();
+    assert!(
+        matches!(err, baton_orchestrator::BuildError::NoRuntime),
+        "{err}"
+    );
 }
