@@ -531,8 +531,9 @@ impl Run {
                 Outcome::Failed(_) | Outcome::Cancelled => drop(permit),
             }
         }
-        let failure = match outcome {
-            Outcome::Succeeded(output) => {
+        let stopping = self.stop.is_some();
+        let failure = match Ended::of(outcome, stopping) {
+            Ended::Succeeded(output) => {
                 let _ = self.shared.outputs[node].set(output.0);
                 self.end_task(ctx, node, TaskState::Succeeded, at, None);
                 ctx.emit(self, Some(node), at, EventKind::Succeeded { attempt });
@@ -547,33 +548,8 @@ impl Run {
                 *ctx.scratch = ready;
                 return;
             }
-            Outcome::Failed(error) if error.is_cancellation() => None,
-            Outcome::Failed(error) => Some(Failure {
-                retry_after: error.retry_after_delay(),
-                retryable: error.is_retryable(),
-                message: error.to_string(),
-                timed_out: false,
-            }),
-            Outcome::Panicked(message) => Some(Failure {
-                message: format!("panicked: {message}"),
-                retryable: true,
-                retry_after: None,
-                timed_out: false,
-            }),
-            Outcome::TimedOut(after) => Some(Failure {
-                message: format!("timed out after {}", humanize(after)),
-                retryable: true,
-                retry_after: None,
-                timed_out: true,
-            }),
-            Outcome::Cancelled if self.stop.is_some() => None,
-            Outcome::Cancelled => Some(Failure {
-                message: "the executor refused or dropped the attempt (shutting down, or full)"
-                    .into(),
-                retryable: true,
-                retry_after: None,
-                timed_out: false,
-            }),
+            Ended::Interrupted => None,
+            Ended::Failed(failure) => Some(failure),
         };
         let Some(failure) = failure else {
             // Interrupted by the run stopping. Its handle cancels the token before its command
@@ -821,8 +797,14 @@ impl Run {
         at: Instant,
     ) {
         let attempts = self.nodes[node].compensation_attempts;
-        let (message, retryable, asked) = match outcome {
-            Outcome::Succeeded(_) => {
+        // Compensations are not interrupted by the run: a dropped attempt is a failed one.
+        let Failure {
+            message,
+            retryable,
+            retry_after: asked,
+            ..
+        } = match Ended::of(outcome, false) {
+            Ended::Succeeded(_) => {
                 self.nodes[node].state = TaskState::Compensated;
                 ctx.metrics.task_ended(TaskState::Compensated);
                 ctx.emit(self, Some(node), at, EventKind::Compensated { attempts });
@@ -835,16 +817,8 @@ impl Run {
                 self.undo(ctx, ready);
                 return;
             }
-            Outcome::Failed(e) => (e.to_string(), e.is_retryable(), e.retry_after_delay()),
-            Outcome::Panicked(m) => (format!("panicked: {m}"), true, None),
-            Outcome::TimedOut(after) => {
-                (format!("timed out after {}", humanize(after)), true, None)
-            }
-            Outcome::Cancelled => (
-                "the executor refused or dropped the attempt (shutting down, or full)".to_owned(),
-                true,
-                None,
-            ),
+            Ended::Failed(failure) => failure,
+            Ended::Interrupted => Failure::dropped(),
         };
         let policy = self.shared.spec.tasks[node].compensation_retry;
         let seed = self.seed;
@@ -1038,8 +1012,55 @@ struct Failure {
     timed_out: bool,
 }
 
-fn humanize(d: Duration) -> String {
-    format!("{d:?}")
+impl Failure {
+    /// An attempt the executor refused or dropped.
+    fn dropped() -> Self {
+        Self {
+            message: "the executor refused or dropped the attempt (shutting down, or full)".into(),
+            retryable: true,
+            retry_after: None,
+            timed_out: false,
+        }
+    }
+}
+
+/// How an attempt (of a task or a compensation) ended, classified once for both.
+enum Ended {
+    Succeeded(TaskOutput),
+    /// Cut short by its run stopping: neither a success nor a failure of the task.
+    Interrupted,
+    Failed(Failure),
+}
+
+impl Ended {
+    /// Classifies `outcome`; while the run is `stopping`, an attempt the executor dropped was
+    /// interrupted rather than failed.
+    fn of(outcome: Outcome<TaskOutput, TaskError>, stopping: bool) -> Self {
+        let failure = |message: String, timed_out: bool| Failure {
+            message,
+            retryable: true,
+            retry_after: None,
+            timed_out,
+        };
+        match outcome {
+            Outcome::Succeeded(output) => Self::Succeeded(output),
+            Outcome::Failed(error) if error.is_cancellation() => Self::Interrupted,
+            Outcome::Failed(error) => Self::Failed(Failure {
+                retry_after: error.retry_after_delay(),
+                retryable: error.is_retryable(),
+                message: error.to_string(),
+                timed_out: false,
+            }),
+            Outcome::Panicked(message) => {
+                Self::Failed(failure(format!("panicked: {message}"), false))
+            }
+            Outcome::TimedOut(after) => {
+                Self::Failed(failure(format!("timed out after {after:?}"), true))
+            }
+            Outcome::Cancelled if stopping => Self::Interrupted,
+            Outcome::Cancelled => Self::Failed(Failure::dropped()),
+        }
+    }
 }
 
 /// What woke the engine.
