@@ -9,7 +9,7 @@ use std::time::Duration;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-use super::{baton, gone, scratch};
+use super::{baton, gone, pid_in, scratch};
 
 const SAGA: &str = r#"
 [workflow]
@@ -68,18 +68,7 @@ fn sigint_stops_the_commands_compensates_and_exits_130() {
         }
     }
     // The shell writes the sleep's pid right after starting it.
-    let pid_file = dir.join("sleeper.pid");
-    let sleeper = (0..3000)
-        .find_map(|_| {
-            let pid = std::fs::read_to_string(&pid_file)
-                .ok()
-                .and_then(|t| t.trim().parse::<i32>().ok());
-            if pid.is_none() {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            pid
-        })
-        .expect("the sleeper wrote its pid");
+    let sleeper = pid_in(&dir.join("sleeper.pid"));
 
     kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
     let (done_tx, done) = mpsc::channel();
@@ -150,20 +139,10 @@ run = "trap '' TERM; echo $$ > shell.pid; sleep 60 & echo $! > sleep.pid; wait"
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let read_pid = |name: &str| {
-        (0..3000)
-            .find_map(|_| {
-                let pid = std::fs::read_to_string(dir.join(name))
-                    .ok()
-                    .and_then(|t| t.trim().parse::<i32>().ok());
-                if pid.is_none() {
-                    std::thread::sleep(Duration::from_millis(10));
-                }
-                pid
-            })
-            .unwrap_or_else(|| panic!("{name} was written"))
-    };
-    let (shell, sleep) = (read_pid("shell.pid"), read_pid("sleep.pid"));
+    let (shell, sleep) = (
+        pid_in(&dir.join("shell.pid")),
+        pid_in(&dir.join("sleep.pid")),
+    );
     let baton_pid = Pid::from_raw(child.id() as i32);
     kill(baton_pid, Signal::SIGINT).unwrap();
     // The first SIGINT sends SIGTERM, which the command ignores: it would wait 60 s.

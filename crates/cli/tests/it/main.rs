@@ -53,6 +53,22 @@ fn run_dirs(dir: &Path) -> Vec<PathBuf> {
     }
 }
 
+/// The process id a command wrote to `path`, waiting for it to be written (the deadline only
+/// guards against a hang).
+fn pid_in(path: &Path) -> i32 {
+    (0..3000)
+        .find_map(|_| {
+            let pid = std::fs::read_to_string(path)
+                .ok()
+                .and_then(|t| t.trim().parse::<i32>().ok());
+            if pid.is_none() {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            pid
+        })
+        .unwrap_or_else(|| panic!("{} was not written", path.display()))
+}
+
 /// Whether process `pid` is gone (or a zombie) by a generous deadline: signals are delivered
 /// asynchronously, so this polls; the deadline only guards against a hang.
 fn gone(pid: i32) -> bool {

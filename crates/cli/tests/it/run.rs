@@ -179,11 +179,7 @@ run = "sh -c 'trap \"\" TERM; sleep 60' & echo $! > bg.pid"
     .unwrap();
     let out = run_in(&dir, &["run", "wf.toml", "-q", "--grace", "200ms"]);
     assert_eq!(out.code, Some(0), "{out:?}");
-    let pid: i32 = std::fs::read_to_string(dir.join("bg.pid"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let pid = crate::pid_in(&dir.join("bg.pid"));
     assert!(
         crate::gone(pid),
         "the background command {pid} outlived baton"
