@@ -1,24 +1,11 @@
 //! The shipped examples: valid, graphable, and they run to success with a log per task.
 
-use std::path::{Path, PathBuf};
-
 use baton_cli::validate;
 
-use super::{run_dirs, run_in, scratch};
-
-fn examples() -> Vec<PathBuf> {
-    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/workflows");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    files.sort();
-    files
-}
+use super::{examples, run_dirs, run_in, scratch};
 
 #[test]
-fn the_three_examples_exist() {
+fn the_four_examples_exist() {
     let names: Vec<String> = examples()
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())

@@ -2,24 +2,18 @@
 //! problem it reports points inside the file.
 
 use std::path::Path;
+use std::sync::LazyLock;
 
 use baton_cli::validate::check;
 use proptest::prelude::*;
 
-/// The example workflows, as mutation seeds.
-fn seeds() -> Vec<String> {
-    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/workflows");
-    let mut files: Vec<_> = std::fs::read_dir(folder)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    files.sort();
-    files
+/// The example workflows, as mutation seeds (read once).
+static SEEDS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    crate::examples()
         .iter()
         .map(|p| std::fs::read_to_string(p).unwrap())
         .collect()
-}
+});
 
 /// One edit: delete, insert or replace a character somewhere, from an alphabet that makes TOML
 /// interesting (quotes, brackets, equals signs, newlines, digits, non-ASCII).
@@ -67,8 +61,7 @@ proptest! {
         seed in any::<prop::sample::Index>(),
         edits in proptest::collection::vec(edit(), 1..6),
     ) {
-        let seeds = seeds();
-        let text = apply(&seeds[seed.index(seeds.len())], &edits);
+        let text = apply(&SEEDS[seed.index(SEEDS.len())], &edits);
         let lines: Vec<&str> = text.split('\n').collect();
         if let Err(invalid) = check(Path::new("mangled.toml"), &text) {
             prop_assert!(!invalid.problems.is_empty());

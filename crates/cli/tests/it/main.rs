@@ -45,6 +45,18 @@ fn run_in(dir: &Path, args: &[&str]) -> Output {
     }
 }
 
+/// The example workflow files shipped with the crate, sorted.
+fn examples() -> Vec<PathBuf> {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/workflows");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
 /// The run directories `baton run` made beside a workflow file in `dir`.
 fn run_dirs(dir: &Path) -> Vec<PathBuf> {
     match std::fs::read_dir(dir.join(".baton").join("runs")) {
