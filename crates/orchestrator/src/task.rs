@@ -219,6 +219,28 @@ impl Task {
     /// without retrying (so a saga compensates instead of hammering the dependency). An attempt's
     /// end settles its permit: success, or failure for an error, a panic or a timeout; an attempt
     /// interrupted by the run's cancellation counts for neither.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use baton_orchestrator::{Breaker, Orchestrator, Task, TaskState, Trip, Workflow};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let payments = Breaker::builder()
+    ///     .trip(Trip::consecutive_failures(1))
+    ///     .open_for(Duration::from_secs(30))
+    ///     .build()?;
+    /// payments.try_acquire()?.failure(); // the payment service just failed: the breaker opens
+    /// let workflow = Workflow::builder("checkout")
+    ///     .task(Task::new("charge", |_| async { Ok(()) }).breaker(payments.clone()))
+    ///     .build()?;
+    /// let report = Orchestrator::builder().workers(1).build()?.run(&workflow).await?;
+    /// let charge = report.task("charge").unwrap();
+    /// assert_eq!((charge.state, charge.attempts), (TaskState::Failed, 0)); // never called
+    /// assert!(charge.error.as_deref().unwrap().starts_with("circuit open"));
+    /// # Ok(())
+    /// # }
+    /// ```
     #[must_use]
     pub fn breaker(mut self, breaker: Breaker) -> Self {
         self.breaker = Some(breaker);
