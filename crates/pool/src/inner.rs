@@ -174,6 +174,41 @@ impl Core {
         Ok(out)
     }
 
+    /// Dispatches prepared jobs together: each worker queue it uses is locked once and its worker
+    /// woken at most once for the whole batch. Jobs are spread over the active workers (the
+    /// balancer picks each share's queue, so the least loaded goes first), in order. Accepted jobs
+    /// are drained from the front of `jobs`; the ones left are refused (shutting down, or every
+    /// queue full).
+    pub(crate) fn dispatch_batch(self: &Arc<Self>, jobs: &mut Vec<Job>) {
+        while !jobs.is_empty() {
+            if !self.accepting() {
+                break;
+            }
+            let now = self.stamp();
+            let Ok((slot, mut queue, active)) = self.choose() else {
+                break;
+            };
+            let mut share = jobs.len().div_ceil(active);
+            if let Some(capacity) = self.config.queue_capacity {
+                share = share.min(capacity.saturating_sub(queue.jobs.len())).max(1);
+            }
+            queue.jobs.extend(jobs.drain(..share).map(|mut job| {
+                job.enqueued = now;
+                job
+            }));
+            slot.intake.note_accepted_many(&queue, share);
+            let waiting = queue.jobs.len();
+            let parked = queue.waker.take();
+            drop(queue);
+            if let Some(waker) = parked {
+                waker.wake();
+            }
+            if waiting >= self.config.scale_up_threshold && active < self.config.max_workers {
+                self.try_scale_up();
+            }
+        }
+    }
+
     /// Dispatches a prepared [`Job`], stamping when it joined the queue.
     pub(crate) fn dispatch_job(self: &Arc<Self>, job: Job) -> Result<JobId, SubmitError<Job>> {
         self.dispatch(job, |mut job, now| {

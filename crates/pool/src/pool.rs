@@ -194,6 +194,35 @@ impl Pool {
         self.core().dispatch_job(job)
     }
 
+    /// Submits prepared jobs together: each worker queue used is locked once, and its worker
+    /// woken at most once, for the whole batch. The jobs are spread over the running workers in
+    /// order, least loaded first. Accepted jobs are drained from the front of `jobs`; whatever is
+    /// left was refused (the pool is shutting down, or every queue is full) and can be dropped,
+    /// which ends each job's handle [`Cancelled`](crate::Outcome::Cancelled), or retried. The
+    /// vector keeps its buffer, so a scheduler can reuse it batch after batch.
+    ///
+    /// ```
+    /// use baton_pool::{Job, Outcome, Pool};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let pool = Pool::builder().workers(2).build()?;
+    /// let (mut jobs, mut handles) = (Vec::new(), Vec::new());
+    /// for i in 0..10_u32 {
+    ///     let (job, handle) = Job::new(async move { Ok::<_, ()>(i * i) });
+    ///     jobs.push(job);
+    ///     handles.push(handle);
+    /// }
+    /// pool.submit_batch(&mut jobs);
+    /// assert!(jobs.is_empty(), "all accepted");
+    /// assert_eq!(handles.pop().unwrap().await, Outcome::Succeeded(81));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn submit_batch(&self, jobs: &mut Vec<Job>) {
+        self.core().dispatch_batch(jobs);
+    }
+
     /// Starts a task that pulls jobs from `source` and submits them, keeping at most twice
     /// `max_workers` of them in the pool at once (so a priority source keeps deciding the order).
     /// It stops when the source returns `None` or the pool stops accepting jobs, and returns the

@@ -72,9 +72,14 @@ impl Intake {
 
     /// Call with the lock held, after a submitter pushed one job.
     pub(crate) fn note_accepted(&self, q: &Queue) {
+        self.note_accepted_many(q, 1);
+    }
+
+    /// Call with the lock held, after a submitter pushed `n` jobs.
+    pub(crate) fn note_accepted_many(&self, q: &Queue, n: usize) {
         let accepted = self.accepted.load(Relaxed);
-        self.accepted.store(accepted + 1, Release);
-        self.note(q, 1);
+        self.accepted.store(accepted + n as u64, Release);
+        self.note(q, n as i64);
     }
 
     pub(crate) fn accepted(&self) -> u64 {

@@ -418,3 +418,91 @@ async fn a_refused_or_unrun_callback_job_reports_cancelled_and_a_panicking_callb
         ]
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_batch_is_spread_over_the_workers_and_every_job_ends() {
+    let pool = Pool::builder()
+        .workers(2)
+        .work_stealing(false)
+        .build()
+        .unwrap();
+    let (mut jobs, mut handles) = (Vec::new(), Vec::new());
+    for i in 0..9_u64 {
+        let (job, handle) = Job::new(sleep_then(10, i));
+        jobs.push(job);
+        handles.push(handle);
+    }
+    let start = tokio::time::Instant::now();
+    pool.submit_batch(&mut jobs);
+    assert!(jobs.is_empty(), "every job accepted");
+    let stats = pool.stats();
+    assert_eq!(stats.submitted, 9);
+    let shares: Vec<u64> = stats.per_worker.iter().map(|w| w.in_flight).collect();
+    assert_eq!(
+        shares,
+        [5, 4],
+        "5 to the first worker, the rest to the second"
+    );
+    for (i, handle) in (0..).zip(handles) {
+        assert_eq!(
+            handle.await,
+            Outcome::Succeeded(i),
+            "in order, nothing lost"
+        );
+    }
+    // Two workers running 10 ms jobs side by side: 5 rounds, not 9.
+    assert_eq!(start.elapsed(), ms(50));
+    assert!(pool.stats().adds_up());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_batch_fills_bounded_queues_and_hands_back_the_rest() {
+    let pool = Pool::builder()
+        .workers(2)
+        .queue_capacity(2)
+        .build()
+        .unwrap();
+    let (mut jobs, mut handles) = (Vec::new(), Vec::new());
+    for i in 0..7_u64 {
+        let (job, handle) = Job::new(sleep_then(10, i));
+        jobs.push(job);
+        handles.push(handle);
+    }
+    pool.submit_batch(&mut jobs);
+    assert_eq!(jobs.len(), 3, "two queues of two took four");
+    assert_eq!(pool.stats().submitted, 4);
+    drop(jobs); // a refused job dropped ends its handle Cancelled
+    let outcomes: Vec<OutcomeKind> = futures_outcomes(handles).await;
+    assert_eq!(
+        outcomes,
+        [
+            OutcomeKind::Succeeded,
+            OutcomeKind::Succeeded,
+            OutcomeKind::Succeeded,
+            OutcomeKind::Succeeded,
+            OutcomeKind::Cancelled,
+            OutcomeKind::Cancelled,
+            OutcomeKind::Cancelled,
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_batch_after_shutdown_is_handed_back_whole() {
+    let pool = Pool::builder().workers(1).build().unwrap();
+    let _ = pool.shutdown(Duration::from_secs(1)).await;
+    let (job, handle) = Job::new(async { Ok::<_, ()>(1) });
+    let mut jobs = vec![job];
+    pool.submit_batch(&mut jobs);
+    assert_eq!(jobs.len(), 1, "refused");
+    drop(jobs);
+    assert_eq!(handle.await, Outcome::Cancelled);
+}
+
+async fn futures_outcomes<T, E>(handles: Vec<baton_pool::JobHandle<T, E>>) -> Vec<OutcomeKind> {
+    let mut kinds = Vec::new();
+    for handle in handles {
+        kinds.push(handle.await.kind());
+    }
+    kinds
+}
