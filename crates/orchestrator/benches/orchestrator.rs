@@ -4,7 +4,8 @@
 //! - `orchestrator/dag_100k`: a 100k-task random DAG of no-op tasks (each task needs up to 3
 //!   random earlier tasks; about 200k edges), run end to end: queueing by priority, dependency
 //!   release, the pool, the report. `baton`: one run of the workflow (built once, outside the
-//!   timing). `baton_independent`: the same 100k tasks with no dependencies. `pool_independent`:
+//!   timing), with the default adaptive prefetch. `baton_strict`: the same with no prefetch
+//!   (every start decided by the queue). `baton_independent`: the same 100k tasks with no dependencies. `pool_independent`:
 //!   the pool's own throughput on 100k independent no-op jobs (`spawn_detached` + `idle`), the
 //!   floor an orchestrator on this pool cannot beat. `pool_handles`: the same jobs submitted with
 //!   a handle each and every outcome awaited, which is what an orchestrator needs of a pool.
@@ -97,6 +98,13 @@ fn dag_100k(c: &mut Criterion) {
     let dag = workflow(N, true, 7);
     let independent = workflow(N, false, 7);
     let orchestrator = orchestrator(&rt, 2);
+    let strict = rt.block_on(async {
+        Orchestrator::builder()
+            .workers(2)
+            .prefetch(0)
+            .build()
+            .expect("an orchestrator")
+    });
     let pool = pool(&rt, 2);
     let mut group = c.benchmark_group("orchestrator/dag_100k");
     group.throughput(Throughput::Elements(N as u64));
@@ -108,6 +116,10 @@ fn dag_100k(c: &mut Criterion) {
             assert!(report.is_success());
             black_box(report)
         });
+    });
+    group.bench_function("baton_strict", |b| {
+        b.to_async(&rt)
+            .iter(|| async { black_box(strict.run(&dag).await.expect("the run ends")) });
     });
     group.bench_function("baton_independent", |b| {
         b.to_async(&rt).iter(|| async {

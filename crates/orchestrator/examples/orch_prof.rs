@@ -2,7 +2,8 @@
 //! `valgrind --tool=callgrind` or `perf record`.
 //!
 //! `cargo run --release -p baton-orchestrator --example orch_prof -- [tasks] [runs]`
-//! (defaults: 100000 tasks, 3 runs).
+//! (defaults: 100000 tasks, 3 runs); `PREFETCH=n` fixes the orchestrator's prefetch
+//! (adaptive otherwise).
 
 use std::time::Instant;
 
@@ -36,7 +37,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .enable_time()
         .build()?;
     runtime.block_on(async {
-        let orchestrator = Orchestrator::builder().workers(2).build()?;
+        let mut builder = Orchestrator::builder().workers(2);
+        if let Ok(prefetch) = std::env::var("PREFETCH") {
+            builder = builder.prefetch(prefetch.parse::<usize>()?);
+        }
+        let orchestrator = builder.build()?;
         for _ in 0..runs {
             let start = Instant::now();
             let report = orchestrator.run(&workflow).await?;

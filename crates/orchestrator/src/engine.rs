@@ -33,6 +33,7 @@ use crate::event::{Event, EventKind};
 use crate::executor::{Attempt, AttemptFuture, Done, Executor, Finished, Inbox, Key, TaskOutput};
 use crate::faults::FaultPlan;
 use crate::metrics::Metrics;
+use crate::prefetch::{Allowance, Prefetch};
 use crate::report::{
     CompensationReport, CriticalPath, Rollback, RunOutcome, RunReport, TaskReport, Totals,
 };
@@ -490,8 +491,8 @@ impl Run {
         }
     }
 
-    /// An attempt ended.
-    fn finished(&mut self, ctx: &mut Ctx<'_>, finished: Finished) {
+    /// An attempt ended; returns how long after its hand-over, in nanoseconds.
+    fn finished(&mut self, ctx: &mut Ctx<'_>, finished: Finished) -> u64 {
         let node = finished.key.node as usize;
         self.running -= 1;
         self.admitted -= 1;
@@ -511,6 +512,7 @@ impl Run {
             self.attempt_ended(ctx, node, finished.outcome, finished.ended);
         }
         self.refill(ctx);
+        ran
     }
 
     fn attempt_ended(
@@ -1075,7 +1077,8 @@ enum Wake<E> {
 pub(crate) struct Engine<Q, X> {
     queue: Q,
     executor: Arc<X>,
-    capacity: usize,
+    /// How many attempts may be with the executor at once (its capacity plus the prefetch).
+    allowance: Allowance,
     inbox: Arc<Inbox>,
     commands: mpsc::UnboundedReceiver<Command>,
     metrics: Metrics,
@@ -1090,6 +1093,8 @@ pub(crate) struct Engine<Q, X> {
     open: bool,
     /// The clock, read once per turn of the loop.
     now: Instant,
+    /// `now` in nanoseconds since `epoch`.
+    now_ns: u64,
     /// When the engine started: times inside it are nanoseconds since then.
     epoch: Instant,
     /// A second buffer for `ops`, swapped in while they are applied (no allocation per batch).
@@ -1097,6 +1102,8 @@ pub(crate) struct Engine<Q, X> {
     /// After a failed pop: no pop before this instant, and the current backoff.
     pop_paused_until: Option<Instant>,
     pop_backoff: Duration,
+    /// Attempts dispatched and not yet handed to the executor (see [`Engine::hand_over`]).
+    handoff: Vec<Attempt>,
 }
 
 /// The backoff between pops after a queue backend failed.
@@ -1108,7 +1115,11 @@ macro_rules! with_run {
     ($engine:expr, $slot:expr, $now:expr, |$run:ident, $ctx:ident| $body:expr) => {{
         let now: Instant = $now;
         let engine = &mut *$engine;
-        let now_ns = nanos(now.saturating_duration_since(engine.epoch));
+        let now_ns = if now == engine.now {
+            engine.now_ns
+        } else {
+            nanos(now.saturating_duration_since(engine.epoch))
+        };
         match engine.runs.get_mut($slot as usize).and_then(Option::as_mut) {
             Some($run) => {
                 let mut $ctx = Ctx {
@@ -1137,13 +1148,14 @@ where
         executor: Arc<X>,
         inbox: Arc<Inbox>,
         commands: mpsc::UnboundedReceiver<Command>,
-        prefetch: usize,
+        prefetch: Prefetch,
     ) -> Self {
-        let capacity = executor.capacity().max(1).saturating_add(prefetch);
+        let allowance = Allowance::new(prefetch, executor.capacity());
+        let epoch = Instant::now();
         Self {
             queue,
             executor,
-            capacity,
+            allowance,
             inbox,
             commands,
             metrics: Metrics::register(),
@@ -1156,11 +1168,13 @@ where
             in_flight: 0,
             active: 0,
             open: true,
-            now: Instant::now(),
-            epoch: Instant::now(),
+            now: epoch,
+            now_ns: 0,
+            epoch,
             spare_ops: Vec::new(),
             pop_paused_until: None,
             pop_backoff: Duration::ZERO,
+            handoff: Vec::new(),
         }
     }
 
@@ -1197,6 +1211,7 @@ where
             }
             let wake = self.wait().await;
             self.now = Instant::now();
+            self.now_ns = nanos(self.now.saturating_duration_since(self.epoch));
             match wake {
                 Wake::Inbox | Wake::Timer => {}
                 Wake::Command(Some(command)) => self.command(command).await,
@@ -1205,6 +1220,7 @@ where
                     self.pop_backoff = Duration::ZERO;
                     self.pop_paused_until = None;
                     self.dispatch(popped);
+                    self.hand_over();
                 }
                 Wake::Popped(Ok(None)) => {}
                 Wake::Popped(Err(error)) => self.pop_failed(&error),
@@ -1319,11 +1335,12 @@ where
         self.in_flight -= 1;
         let slot = finished.key.slot;
         let run_id = finished.key.run;
-        with_run!(self, slot, self.now, |run, ctx| {
-            if run.id().0 == run_id {
-                run.finished(&mut ctx, finished);
-            }
+        let took = with_run!(self, slot, self.now, |run, ctx| {
+            (run.id().0 == run_id).then(|| run.finished(&mut ctx, finished))
         });
+        if let Some(Some(took)) = took {
+            self.allowance.record(took);
+        }
     }
 
     /// Applies pending queue operations and ends the runs that are over, until nothing is left
@@ -1358,7 +1375,14 @@ where
         .flatten();
         if let Some(attempt) = attempt {
             self.in_flight += 1;
-            self.executor.execute(attempt);
+            self.handoff.push(attempt);
+        }
+    }
+
+    /// Hands the attempts dispatched so far to the executor, in one batch.
+    fn hand_over(&mut self) {
+        if !self.handoff.is_empty() {
+            self.executor.execute_batch(&mut self.handoff);
         }
     }
 
@@ -1378,12 +1402,13 @@ where
                 Err(_) => break, // only delayed retries are left
             }
         }
+        self.hand_over();
     }
 
     /// Whether to take attempts from the queue now: the executor has room, the queue holds some,
     /// and no backoff after a failed pop is running.
     fn can_pop(&self) -> bool {
-        self.in_flight < self.capacity
+        self.in_flight < self.allowance.limit()
             && self.queued > 0
             && self.pop_paused_until.is_none_or(|until| self.now >= until)
     }

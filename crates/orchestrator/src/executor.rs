@@ -28,6 +28,16 @@ pub trait Executor: Send + Sync + 'static {
     /// its [`timeout`](Attempt::timeout), reporting [`TimedOut`](Outcome::TimedOut); a panic in
     /// it reports [`Panicked`](Outcome::Panicked).
     fn execute(&self, attempt: Attempt);
+
+    /// Runs every attempt in `attempts`, draining it (the vector keeps its buffer). The engine
+    /// hands over what it pops in one go through this; an executor that can take a batch more
+    /// cheaply than one attempt at a time (the [`Pool`] locks each worker queue once) overrides
+    /// it. By default, [`execute`](Executor::execute) on each.
+    fn execute_batch(&self, attempts: &mut Vec<Attempt>) {
+        for attempt in attempts.drain(..) {
+            self.execute(attempt);
+        }
+    }
 }
 
 /// One attempt of a task (or a compensation), for an [`Executor`] to run.
@@ -189,18 +199,38 @@ impl Executor for Pool {
     }
 
     fn execute(&self, attempt: Attempt) {
-        let timeout = attempt.timeout();
-        let (future, done) = attempt.into_parts();
-        let mut job = Job::with_callback(future, move |outcome| done.finish(outcome));
-        if let Some(options) = timeout.and_then(|t| JobOptions::new().timeout(t).ok()) {
-            job = job.with_options(options);
-        } else {
-            job = job.with_options(JobOptions::new().no_timeout());
-        }
-        if let Err(refused) = self.submit_job(job) {
+        if let Err(refused) = self.submit_job(pool_job(attempt)) {
             // Dropping the refused job reports the attempt Cancelled.
             tracing::debug!(%refused, "the pool refused an attempt");
         }
+    }
+
+    fn execute_batch(&self, attempts: &mut Vec<Attempt>) {
+        if attempts.len() <= self.max_workers() {
+            // One job per worker queue at most: one lock per job either way, and no vector.
+            for attempt in attempts.drain(..) {
+                self.execute(attempt);
+            }
+            return;
+        }
+        let mut jobs: Vec<Job> = attempts.drain(..).map(pool_job).collect();
+        self.submit_batch(&mut jobs);
+        if !jobs.is_empty() {
+            // Dropping the refused jobs reports their attempts Cancelled.
+            tracing::debug!(refused = jobs.len(), "the pool refused attempts");
+        }
+    }
+}
+
+/// An attempt as a pool job whose outcome goes to the attempt's [`Done`], with the attempt's
+/// timeout (or none, whatever the pool's default).
+fn pool_job(attempt: Attempt) -> Job {
+    let timeout = attempt.timeout();
+    let (future, done) = attempt.into_parts();
+    let job = Job::with_callback(future, move |outcome| done.finish(outcome));
+    match timeout.and_then(|t| JobOptions::new().timeout(t).ok()) {
+        Some(options) => job.with_options(options),
+        None => job.with_options(JobOptions::new().no_timeout()),
     }
 }
 
@@ -213,6 +243,10 @@ impl Executor for Arc<dyn Executor> {
     fn execute(&self, attempt: Attempt) {
         (**self).execute(attempt);
     }
+
+    fn execute_batch(&self, attempts: &mut Vec<Attempt>) {
+        (**self).execute_batch(attempts);
+    }
 }
 
 impl<X: Executor> Executor for Arc<X> {
@@ -222,5 +256,9 @@ impl<X: Executor> Executor for Arc<X> {
 
     fn execute(&self, attempt: Attempt) {
         (**self).execute(attempt);
+    }
+
+    fn execute_batch(&self, attempts: &mut Vec<Attempt>) {
+        (**self).execute_batch(attempts);
     }
 }

@@ -77,6 +77,7 @@ mod executor;
 mod faults;
 mod metrics;
 mod orchestrator;
+mod prefetch;
 mod report;
 mod run;
 mod task;
@@ -89,6 +90,7 @@ pub use event::{Event, EventKind, Events};
 pub use executor::{Attempt, AttemptFuture, Done, Executor, TaskOutput};
 pub use faults::{Fault, FaultPlan};
 pub use orchestrator::{Orchestrator, OrchestratorBuilder};
+pub use prefetch::Prefetch;
 pub use report::{
     CompensationReport, CriticalPath, Rollback, RunOutcome, RunReport, TaskReport, Totals,
 };

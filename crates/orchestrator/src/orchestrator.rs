@@ -15,6 +15,7 @@ use crate::engine::{Command, Engine, NewRun, QueuedTask};
 use crate::error::{BuildError, RunError};
 use crate::event::Events;
 use crate::executor::{Executor, Inbox};
+use crate::prefetch::Prefetch;
 use crate::report::RunReport;
 use crate::run::{RunHandle, RunId, RunOptions};
 use crate::workflow::Workflow;
@@ -83,19 +84,21 @@ where
     Q: TaskQueue<QueuedTask> + 'static,
     X: Executor,
 {
-    /// An orchestrator over your own queue and executor (no [prefetch](OrchestratorBuilder::prefetch)).
-    /// The queue must be empty, used by nothing else, and accept pushes without waiting (the
-    /// engine is its only consumer).
+    /// An orchestrator over your own queue and executor, with the default (adaptive)
+    /// [`Prefetch`]. The queue must be empty, used by nothing else, and accept pushes without
+    /// waiting (the engine is its only consumer).
     pub fn with_parts(queue: Q, executor: X) -> Result<Self, BuildError> {
-        Self::with_parts_and_prefetch(queue, executor, 0)
+        Self::with_parts_and_prefetch(queue, executor, Prefetch::default())
     }
 
-    /// [`with_parts`](Self::with_parts) with an explicit prefetch.
+    /// [`with_parts`](Self::with_parts) with the prefetch of your choice (a number for a fixed
+    /// one: `0` for strict priority).
     pub fn with_parts_and_prefetch(
         queue: Q,
         executor: X,
-        prefetch: usize,
+        prefetch: impl Into<Prefetch>,
     ) -> Result<Self, BuildError> {
+        let prefetch = prefetch.into();
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| BuildError::NoRuntime)?;
         if executor.capacity() == 0 {
             return Err(BuildError::ZeroCapacity);
@@ -208,7 +211,7 @@ impl<Q, X> fmt::Debug for Orchestrator<Q, X> {
 pub struct OrchestratorBuilder {
     pool: Option<PoolBuilder>,
     workers: Option<usize>,
-    prefetch: Option<usize>,
+    prefetch: Option<Prefetch>,
 }
 
 impl OrchestratorBuilder {
@@ -219,18 +222,17 @@ impl OrchestratorBuilder {
         self
     }
 
-    /// How many attempts the engine hands the pool beyond one per worker (default 0).
+    /// How many attempts the engine hands the pool beyond one per worker: a number for a fixed
+    /// prefetch (`0`: strict priority, every start decided by the queue), or a [`Prefetch`].
     ///
-    /// The queue decides the order of everything not yet handed over. With no prefetch it decides
-    /// every start (strict priority, and a task's start time is when a worker took it), but each
-    /// start waits for the engine to learn that a worker is free: a cross-thread round trip that
-    /// matters with tasks of a few microseconds. A prefetch keeps attempts waiting beside the
-    /// workers, so they never idle between short tasks; the price is that a task that becomes
-    /// ready with a higher priority waits behind up to `prefetch` attempts already handed over,
-    /// and that reported start times (and queue waits) count from the hand-over.
+    /// The default, [`Prefetch::adaptive`] with a 1 ms budget, hands attempts over early only
+    /// while they are short enough that an urgent task waits at most about 1 ms behind them:
+    /// tasks of a few microseconds run in deep batches, tasks of a millisecond or more start in
+    /// strict priority order. Attempts handed over early count as started (their events, start
+    /// times and queue waits) when they are handed over.
     #[must_use]
-    pub fn prefetch(mut self, n: usize) -> Self {
-        self.prefetch = Some(n);
+    pub fn prefetch(mut self, prefetch: impl Into<Prefetch>) -> Self {
+        self.prefetch = Some(prefetch.into());
         self
     }
 
@@ -251,7 +253,7 @@ impl OrchestratorBuilder {
             pool = pool.workers(n);
         }
         let pool = pool.build()?;
-        let prefetch = self.prefetch.unwrap_or(0);
+        let prefetch = self.prefetch.unwrap_or_default();
         Orchestrator::with_parts_and_prefetch(PriorityQueue::new(), pool, prefetch)
     }
 }

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::time::Duration;
 
 use baton_orchestrator::{
     Boost, OutputError, Priority, RunOutcome, Task, TaskState, Workflow, WorkflowProblem,
@@ -204,4 +205,74 @@ async fn a_single_task_workflow_reports_its_task() {
     assert_eq!(report.outcome, RunOutcome::Succeeded);
     assert_eq!(report.critical_path.tasks, ["only"]);
     assert!(report.totals.adds_up());
+}
+
+/// The most attempts in `Running` at once, from a run's events.
+fn most_running(events: &[baton_orchestrator::Event]) -> usize {
+    use baton_orchestrator::EventKind;
+    let (mut now, mut most) = (0_usize, 0);
+    for event in events {
+        match event.kind {
+            EventKind::Started { .. } => now += 1,
+            EventKind::Succeeded { .. } | EventKind::Failed { .. } => now -= 1,
+            _ => {}
+        }
+        most = most.max(now);
+    }
+    most
+}
+
+#[tokio::test(start_paused = true)]
+async fn adaptive_prefetch_hands_short_tasks_over_in_batches() {
+    // Tasks that take no time: after the first ends, the engine hands over early up to the
+    // ceiling (128 per worker), so the worker never waits for the engine.
+    let workflow = Workflow::builder("short")
+        .tasks((0..300).map(|i| noop(&format!("t{i}"))))
+        .build()
+        .unwrap();
+    let adaptive = orchestrator(1);
+    let mut events = adaptive.subscribe();
+    assert!(adaptive.run(&workflow).await.unwrap().is_success());
+    assert_eq!(most_running(&events.drain()), 1 + 128);
+
+    // A fixed prefetch of 0: one at a time, each start the queue's decision.
+    let strict = baton_orchestrator::Orchestrator::builder()
+        .workers(1)
+        .prefetch(0)
+        .build()
+        .unwrap();
+    let mut events = strict.subscribe();
+    assert!(strict.run(&workflow).await.unwrap().is_success());
+    assert_eq!(most_running(&events.drain()), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn adaptive_prefetch_keeps_strict_priority_for_long_tasks() {
+    // One worker. `warm` runs first, so the engine has measured an attempt by the time `gate`
+    // starts. Tasks of 10 ms are far over the 1 ms budget: nothing is handed over early, and
+    // `urgent`, ready when `gate` ends, overtakes the five low-priority tasks queued since the
+    // start.
+    let run = |d: Duration| {
+        let log = Log::default();
+        let workflow = Workflow::builder("gate")
+            .task(logged(&log, "warm", d).priority(Priority::Critical))
+            .task(logged(&log, "gate", d).priority(Priority::Critical))
+            .task(
+                logged(&log, "urgent", d)
+                    .priority(Priority::Critical)
+                    .needs(["gate"]),
+            )
+            .tasks((1..=5).map(|i| logged(&log, &format!("low-{i}"), d).priority(Priority::Low)))
+            .boost(Boost::None)
+            .build()
+            .unwrap();
+        async move {
+            assert!(orchestrator(1).run(&workflow).await.unwrap().is_success());
+            log.position("urgent")
+        }
+    };
+    assert_eq!(run(ms(10)).await, 2, "straight after `gate`");
+    // The same shape with tasks that take no time: the low ones were handed over beside
+    // `gate`, and `urgent` waits behind them, which costs it nothing measurable.
+    assert_eq!(run(Duration::ZERO).await, 7, "after the five low ones");
 }

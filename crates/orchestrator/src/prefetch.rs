@@ -1,0 +1,200 @@
+//! [`Prefetch`]: how many attempts the engine hands the executor beyond its capacity.
+//!
+//! With none, the queue decides every start (strict priority), but each start waits for the
+//! engine to learn that a worker is free: a cross-thread round trip per attempt, which is most of
+//! the cost of a task that runs for a microsecond. Attempts handed over early wait beside the
+//! workers, so workers never idle and the engine hands over (and learns of ends) in batches; the
+//! price is that an urgent task that becomes ready meanwhile waits behind them.
+//!
+//! [`Prefetch::Adaptive`] (the default) keeps that price under a latency budget: it measures how
+//! long attempts take from hand-over to end, and hands over early only as many as the workers get
+//! through within the budget. Attempts of a microsecond get a deep prefetch; attempts of a
+//! millisecond or more get none, so the queue's order holds exactly where it matters.
+
+use std::time::Duration;
+
+/// How many attempts the engine hands the executor beyond its
+/// [`capacity`](crate::Executor::capacity).
+///
+/// ```
+/// use std::time::Duration;
+/// use baton_orchestrator::{Orchestrator, Prefetch};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // Strict priority: every start is the queue's decision.
+/// let strict = Orchestrator::builder().prefetch(0).build()?;
+/// // Hand over early only while it delays an urgent task by at most 100 µs.
+/// let tight = Orchestrator::builder()
+///     .prefetch(Prefetch::adaptive(Duration::from_micros(100)))
+///     .build()?;
+/// assert_eq!(Prefetch::default(), Prefetch::adaptive(Duration::from_millis(1)));
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Prefetch {
+    /// Always this many (0: strict priority; reported start times are when a worker took the
+    /// attempt, give or take the hand-over).
+    Fixed(usize),
+    /// As many as keep the delay of an urgent task under `budget` (see the module notes), up to
+    /// [`Prefetch::MAX_PER_WORKER`] per unit of capacity; none until the first attempts have ended.
+    Adaptive {
+        /// The most an attempt handed over early may delay a more urgent one.
+        budget: Duration,
+    },
+}
+
+impl Prefetch {
+    /// The adaptive prefetch's ceiling, per unit of executor capacity.
+    pub const MAX_PER_WORKER: usize = 128;
+
+    /// [`Prefetch::Adaptive`] with this latency budget.
+    pub fn adaptive(budget: Duration) -> Self {
+        Self::Adaptive { budget }
+    }
+}
+
+impl Default for Prefetch {
+    /// Adaptive, with a budget of 1 ms.
+    fn default() -> Self {
+        Self::adaptive(Duration::from_millis(1))
+    }
+}
+
+impl From<usize> for Prefetch {
+    /// A fixed prefetch.
+    fn from(n: usize) -> Self {
+        Self::Fixed(n)
+    }
+}
+
+/// The engine's side: the current allowance, from a moving average of hand-over-to-end times.
+#[derive(Debug, Clone)]
+pub(crate) struct Allowance {
+    mode: Prefetch,
+    capacity: usize,
+    /// Exponential moving average (weight 1/8) of hand-over-to-end times, in nanoseconds.
+    average_ns: u64,
+    samples: u64,
+    extra: usize,
+}
+
+impl Allowance {
+    pub(crate) fn new(mode: Prefetch, capacity: usize) -> Self {
+        let mut allowance = Self {
+            mode,
+            capacity: capacity.max(1),
+            average_ns: 0,
+            samples: 0,
+            extra: 0,
+        };
+        allowance.extra = allowance.compute();
+        allowance
+    }
+
+    /// How many attempts may be with the executor at once.
+    pub(crate) fn limit(&self) -> usize {
+        self.capacity.saturating_add(self.extra)
+    }
+
+    /// An attempt ended `took` nanoseconds after it was handed over.
+    pub(crate) fn record(&mut self, took: u64) {
+        if let Prefetch::Fixed(_) = self.mode {
+            return;
+        }
+        self.samples += 1;
+        self.average_ns = if self.samples == 1 {
+            took
+        } else {
+            // avg += (took - avg) / 8, in integers without overflow.
+            let avg = self.average_ns;
+            if took >= avg {
+                avg + (took - avg) / 8
+            } else {
+                avg - (avg - took) / 8
+            }
+        };
+        self.extra = self.compute();
+    }
+
+    fn compute(&self) -> usize {
+        match self.mode {
+            Prefetch::Fixed(n) => n,
+            // Until as many attempts as the executor holds have ended, nothing is known.
+            Prefetch::Adaptive { .. } if self.samples < self.capacity as u64 => 0,
+            Prefetch::Adaptive { budget } => {
+                let ceiling = self.capacity.saturating_mul(Prefetch::MAX_PER_WORKER);
+                let budget = u64::try_from(budget.as_nanos()).unwrap_or(u64::MAX);
+                // Each worker gets through `budget / average` attempts within the budget.
+                let per_worker = budget / self.average_ns.max(1);
+                let extra = per_worker.saturating_mul(self.capacity as u64);
+                usize::try_from(extra).unwrap_or(usize::MAX).min(ceiling)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const MS: u64 = 1_000_000;
+
+    #[test]
+    fn fixed_ignores_samples() {
+        let mut a = Allowance::new(Prefetch::Fixed(3), 2);
+        assert_eq!(a.limit(), 5);
+        a.record(1);
+        assert_eq!(a.limit(), 5);
+    }
+
+    #[test]
+    fn adaptive_starts_strict_and_opens_for_short_attempts() {
+        let mut a = Allowance::new(Prefetch::default(), 2);
+        assert_eq!(a.limit(), 2, "nothing known yet");
+        a.record(1_000);
+        assert_eq!(a.limit(), 2, "one sample of two");
+        a.record(1_000);
+        // 1 µs attempts, 1 ms budget: 1000 per worker, capped at 128.
+        assert_eq!(a.limit(), 2 + 2 * Prefetch::MAX_PER_WORKER);
+    }
+
+    #[test]
+    fn adaptive_closes_for_long_attempts() {
+        let mut a = Allowance::new(Prefetch::default(), 4);
+        for _ in 0..4 {
+            a.record(10 * MS);
+        }
+        assert_eq!(a.limit(), 4, "10 ms attempts: no prefetch");
+        // 100 µs attempts: 10 per worker within 1 ms.
+        let mut b = Allowance::new(Prefetch::default(), 4);
+        for _ in 0..4 {
+            b.record(MS / 10);
+        }
+        assert_eq!(b.limit(), 4 + 40);
+    }
+
+    proptest! {
+        /// The allowance stays between the capacity and the ceiling, and an urgent task's
+        /// expected delay (extra per worker times the average) stays within the budget.
+        #[test]
+        fn within_bounds(
+            capacity in 1_usize..64,
+            budget_us in 1_u64..10_000,
+            samples in proptest::collection::vec(0_u64..(50 * MS), 0..200),
+        ) {
+            let budget = Duration::from_micros(budget_us);
+            let mut a = Allowance::new(Prefetch::adaptive(budget), capacity);
+            for took in samples {
+                a.record(took);
+                let extra = a.limit() - capacity;
+                prop_assert!(extra <= capacity * Prefetch::MAX_PER_WORKER);
+                let per_worker = (extra / capacity) as u64;
+                prop_assert!(per_worker.saturating_mul(a.average_ns.max(1)) <= budget_us * 1_000);
+            }
+        }
+    }
+}
