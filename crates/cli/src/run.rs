@@ -487,7 +487,10 @@ pub async fn run(plan: &Plan, args: &RunArgs) -> Result<Exit, RunFailure> {
         .workers
         .or(plan.file.max_parallel.as_ref().map(|m| m.value))
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(4, |n| n.get().max(4)));
-    let orchestrator = Orchestrator::with_parts(PriorityQueue::new(), executor(plan, workers)?)?;
+    // No prefetch: a shell command takes a millisecond or more, so handing commands over early
+    // gains nothing, and every task shown as running is a command that runs.
+    let orchestrator =
+        Orchestrator::with_parts_and_prefetch(PriorityQueue::new(), executor(plan, workers)?, 0)?;
     let mut events = orchestrator.subscribe();
     let ids: Vec<String> = workflow.task_ids().map(str::to_owned).collect();
     let collect = args.report.is_some();
