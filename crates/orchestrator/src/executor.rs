@@ -17,7 +17,7 @@ use crate::task::{BoxedAttempt, Output};
 
 /// Runs attempts. The orchestrator never hands an executor more than
 /// [`capacity`](Executor::capacity) attempts at once (plus the
-/// [prefetch](crate::OrchestratorBuilder::prefetch), 0 by default), so its own priority queue
+/// [prefetch](crate::Prefetch), adaptive by default), so its own priority queue
 /// decides the order, and it learns each attempt's end through the attempt's [`Done`].
 pub trait Executor: Send + Sync + 'static {
     /// How many attempts it runs at once.

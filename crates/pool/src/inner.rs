@@ -162,6 +162,13 @@ impl Core {
         let (job, out) = build(job, now);
         queue.jobs.push_back(job);
         slot.intake.note_accepted(&queue);
+        self.pushed(queue, active);
+        Ok(out)
+    }
+
+    /// After jobs were pushed to `queue` (still locked): unlocks it, wakes its worker if parked,
+    /// and scales up if the jobs are piling up.
+    fn pushed(self: &Arc<Self>, mut queue: MutexGuard<'_, Queue>, active: usize) {
         let waiting = queue.jobs.len();
         let parked = queue.waker.take();
         drop(queue);
@@ -171,7 +178,6 @@ impl Core {
         if waiting >= self.config.scale_up_threshold && active < self.config.max_workers {
             self.try_scale_up();
         }
-        Ok(out)
     }
 
     /// Dispatches prepared jobs together: each worker queue it uses is locked once and its worker
@@ -197,15 +203,7 @@ impl Core {
                 job
             }));
             slot.intake.note_accepted_many(&queue, share);
-            let waiting = queue.jobs.len();
-            let parked = queue.waker.take();
-            drop(queue);
-            if let Some(waker) = parked {
-                waker.wake();
-            }
-            if waiting >= self.config.scale_up_threshold && active < self.config.max_workers {
-                self.try_scale_up();
-            }
+            self.pushed(queue, active);
         }
     }
 
