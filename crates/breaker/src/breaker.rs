@@ -2,6 +2,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::ops::Deref;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{
     AtomicBool, AtomicU64,
@@ -612,11 +613,7 @@ impl Breaker {
     #[inline]
     pub fn try_acquire(&self) -> Result<Permit<'_>, CircuitOpen> {
         let ticket = self.inner.acquire()?;
-        Ok(Permit {
-            inner: &self.inner,
-            ticket,
-            settled: false,
-        })
+        Ok(Permit(Grant::new(&*self.inner, ticket)))
     }
 
     /// Like [`try_acquire`](Self::try_acquire), but the permit holds its own reference to the
@@ -627,11 +624,7 @@ impl Breaker {
     #[inline]
     pub fn try_acquire_owned(&self) -> Result<OwnedPermit, CircuitOpen> {
         let ticket = self.inner.acquire()?;
-        Ok(OwnedPermit {
-            inner: Arc::clone(&self.inner),
-            ticket,
-            settled: false,
-        })
+        Ok(OwnedPermit(Grant::new(Arc::clone(&self.inner), ticket)))
     }
 
     /// Runs `fut` under the breaker: every `Err` counts as a failure.
@@ -748,105 +741,89 @@ impl fmt::Debug for Breaker {
     }
 }
 
+/// What both permits are: a ticket to settle against the breaker exactly once, by `success`,
+/// `failure`, or (dropped unsettled) as ignored. `B` is how the permit reaches the breaker: a
+/// borrow or an `Arc`.
+struct Grant<B: Deref<Target = Inner>> {
+    inner: B,
+    ticket: Ticket,
+    settled: bool,
+}
+
+impl<B: Deref<Target = Inner>> Grant<B> {
+    fn new(inner: B, ticket: Ticket) -> Self {
+        Self {
+            inner,
+            ticket,
+            settled: false,
+        }
+    }
+
+    #[inline]
+    fn settle(mut self, outcome: Outcome) {
+        self.settled = true;
+        self.inner.settle(self.ticket, outcome);
+    }
+}
+
+impl<B: Deref<Target = Inner>> Drop for Grant<B> {
+    #[inline]
+    fn drop(&mut self) {
+        if !self.settled {
+            self.inner.settle(self.ticket, Outcome::Ignored);
+        }
+    }
+}
+
 /// Permission to make one call, from [`Breaker::try_acquire`].
 ///
 /// Settle it with [`success`](Self::success) or [`failure`](Self::failure). Dropping it
 /// unsettled (the work was cancelled or panicked) counts it as `ignored`: neither success nor
 /// failure, and a half-open trial slot it held is released.
 #[must_use = "an unsettled permit counts as ignored; call `success` or `failure` when the work ends"]
-pub struct Permit<'a> {
-    inner: &'a Inner,
-    ticket: Ticket,
-    settled: bool,
-}
-
-impl Permit<'_> {
-    /// The call succeeded.
-    #[inline]
-    pub fn success(mut self) {
-        self.settled = true;
-        self.inner.settle(self.ticket, Outcome::Success);
-    }
-
-    /// The call failed.
-    #[inline]
-    pub fn failure(mut self) {
-        self.settled = true;
-        self.inner.settle(self.ticket, Outcome::Failure);
-    }
-
-    /// Whether this permit is a half-open trial.
-    #[must_use]
-    pub fn is_trial(&self) -> bool {
-        self.ticket.trial
-    }
-}
-
-impl Drop for Permit<'_> {
-    #[inline]
-    fn drop(&mut self) {
-        if !self.settled {
-            self.inner.settle(self.ticket, Outcome::Ignored);
-        }
-    }
-}
-
-impl fmt::Debug for Permit<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Permit")
-            .field("trial", &self.ticket.trial)
-            .finish_non_exhaustive()
-    }
-}
+pub struct Permit<'a>(Grant<&'a Inner>);
 
 /// A [`Permit`] that keeps the breaker alive by itself (`'static`), from
 /// [`Breaker::try_acquire_owned`]. Same settling rules: dropped unsettled, it counts as
 /// `ignored`.
 #[must_use = "an unsettled permit counts as ignored; call `success` or `failure` when the work ends"]
-pub struct OwnedPermit {
-    inner: Arc<Inner>,
-    ticket: Ticket,
-    settled: bool,
-}
+pub struct OwnedPermit(Grant<Arc<Inner>>);
 
-impl OwnedPermit {
-    /// The call succeeded.
-    #[inline]
-    pub fn success(mut self) {
-        self.settled = true;
-        self.inner.settle(self.ticket, Outcome::Success);
-    }
+/// The permits' methods and `Debug`, the same for both.
+macro_rules! permit_methods {
+    ($permit:ty, $name:literal) => {
+        impl $permit {
+            /// The call succeeded.
+            #[inline]
+            pub fn success(self) {
+                self.0.settle(Outcome::Success);
+            }
 
-    /// The call failed.
-    #[inline]
-    pub fn failure(mut self) {
-        self.settled = true;
-        self.inner.settle(self.ticket, Outcome::Failure);
-    }
+            /// The call failed.
+            #[inline]
+            pub fn failure(self) {
+                self.0.settle(Outcome::Failure);
+            }
 
-    /// Whether this permit is a half-open trial.
-    #[must_use]
-    pub fn is_trial(&self) -> bool {
-        self.ticket.trial
-    }
-}
-
-impl Drop for OwnedPermit {
-    #[inline]
-    fn drop(&mut self) {
-        if !self.settled {
-            self.inner.settle(self.ticket, Outcome::Ignored);
+            /// Whether this permit is a half-open trial.
+            #[must_use]
+            pub fn is_trial(&self) -> bool {
+                self.0.ticket.trial
+            }
         }
-    }
+
+        impl fmt::Debug for $permit {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct($name)
+                    .field("trial", &self.0.ticket.trial)
+                    .finish_non_exhaustive()
+            }
+        }
+    };
 }
 
-impl fmt::Debug for OwnedPermit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OwnedPermit")
-            .field("trial", &self.ticket.trial)
-            .finish_non_exhaustive()
-    }
-}
+permit_methods!(Permit<'_>, "Permit");
+permit_methods!(OwnedPermit, "OwnedPermit");
 
 #[cfg(test)]
 mod tests {
