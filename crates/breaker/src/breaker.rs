@@ -374,7 +374,7 @@ impl Inner {
         reason: Reason,
         open_for: Option<Duration>,
     ) {
-        if !self.config.listeners.is_empty() {
+        if !self.config.listeners.0.is_empty() {
             slow.events.push_back(Transition {
                 from,
                 to,
@@ -472,7 +472,7 @@ impl Inner {
     /// time, in queue order; a thread that finds another delivering leaves its transitions to
     /// it.
     fn deliver(&self) {
-        if self.config.listeners.is_empty() {
+        if self.config.listeners.0.is_empty() {
             return;
         }
         loop {
@@ -482,7 +482,7 @@ impl Inner {
             loop {
                 let next = self.lock().events.pop_front();
                 let Some(transition) = next else { break };
-                for listener in &self.config.listeners {
+                for listener in &self.config.listeners.0 {
                     // A panicking listener must not take the breaker (or the caller) down.
                     let _ = catch_unwind(AssertUnwindSafe(|| listener(&transition)));
                 }

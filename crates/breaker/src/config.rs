@@ -156,11 +156,21 @@ pub enum ConfigError {
 /// A transition listener.
 pub(crate) type Listener = Arc<dyn Fn(&Transition) + Send + Sync + 'static>;
 
+/// The transition listeners, shown in `Debug` by their count (closures have no `Debug`).
+#[derive(Clone, Default)]
+pub(crate) struct Listeners(pub(crate) Vec<Listener>);
+
+impl fmt::Debug for Listeners {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.len())
+    }
+}
+
 /// Builds a [`Breaker`]; cheap to clone (a registry clones its template for each key).
 ///
 /// Defaults: [`Trip::consecutive_failures(5)`](Trip::consecutive_failures), open for 30 s, no
 /// backoff, 1 half-open trial, successes to close = trials, no listeners, no name.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct BreakerBuilder {
     trip: Trip,
@@ -168,7 +178,7 @@ pub struct BreakerBuilder {
     backoff: Option<(f64, Duration)>,
     trials: u32,
     successes: Option<u32>,
-    listeners: Vec<Listener>,
+    listeners: Listeners,
     name: Option<Arc<str>>,
 }
 
@@ -180,23 +190,9 @@ impl Default for BreakerBuilder {
             backoff: None,
             trials: 1,
             successes: None,
-            listeners: Vec::new(),
+            listeners: Listeners::default(),
             name: None,
         }
-    }
-}
-
-impl fmt::Debug for BreakerBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BreakerBuilder")
-            .field("name", &self.name)
-            .field("trip", &self.trip)
-            .field("open_for", &self.open_for)
-            .field("backoff", &self.backoff)
-            .field("trials", &self.trials)
-            .field("successes", &self.successes)
-            .field("listeners", &self.listeners.len())
-            .finish()
     }
 }
 
@@ -253,7 +249,7 @@ impl BreakerBuilder {
     where
         F: Fn(&Transition) + Send + Sync + 'static,
     {
-        self.listeners.push(Arc::new(listener));
+        self.listeners.0.push(Arc::new(listener));
         self
     }
 
@@ -354,14 +350,14 @@ impl BreakerBuilder {
 }
 
 /// A validated configuration.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub(crate) struct Config {
     pub(crate) trip: Trip,
     pub(crate) open_for: Duration,
     pub(crate) backoff: Option<(f64, Duration)>,
     pub(crate) trials: u32,
     pub(crate) successes: u32,
-    pub(crate) listeners: Vec<Listener>,
+    pub(crate) listeners: Listeners,
 }
 
 impl Config {
@@ -378,19 +374,6 @@ impl Config {
                 }
             }
         }
-    }
-}
-
-impl fmt::Debug for Config {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
-            .field("trip", &self.trip)
-            .field("open_for", &self.open_for)
-            .field("backoff", &self.backoff)
-            .field("trials", &self.trials)
-            .field("successes", &self.successes)
-            .field("listeners", &self.listeners.len())
-            .finish()
     }
 }
 
