@@ -50,7 +50,8 @@ impl Prefetch {
     /// The adaptive prefetch's ceiling, per unit of executor capacity.
     pub const MAX_PER_WORKER: usize = 128;
 
-    /// [`Prefetch::Adaptive`] with this latency budget.
+    /// [`Prefetch::Adaptive`] with this latency budget. A zero budget hands nothing over early:
+    /// the same as `Fixed(0)`.
     pub fn adaptive(budget: Duration) -> Self {
         Self::Adaptive { budget }
     }
@@ -160,6 +161,15 @@ mod tests {
         a.record(1_000);
         // 1 µs attempts, 1 ms budget: 1000 per worker, capped at 128.
         assert_eq!(a.limit(), 2 + 2 * Prefetch::MAX_PER_WORKER);
+    }
+
+    #[test]
+    fn a_zero_budget_is_strict() {
+        let mut a = Allowance::new(Prefetch::adaptive(Duration::ZERO), 2);
+        for _ in 0..4 {
+            a.record(0);
+        }
+        assert_eq!(a.limit(), 2);
     }
 
     #[test]
