@@ -5,9 +5,12 @@ use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
+
+use pin_project_lite::pin_project;
 
 use crate::error::{ConfigError, JobError};
 use crate::handle::{JobHandle, Shared, run_with_handle};
@@ -153,7 +156,69 @@ pub(crate) trait Completion: Send + Sync {
     fn publish(&self, how: Finish);
 }
 
-pub(crate) type BoxedJob = Pin<Box<dyn Future<Output = Status> + Send>>;
+/// A job's work and whoever hears how it ended, type-erased, in one allocation.
+///
+/// The worker polls it until it is ready (or panics, or times out), then drops the future in
+/// place, then publishes how the job ended: in that order, so a handle that resolves sees the
+/// future gone.
+pub(crate) trait Body: Send {
+    /// Polls the job's future (`Cancelled` once the future is gone).
+    fn poll_job(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Status>;
+    /// Drops the job's future now, if it is still there.
+    fn drop_future(self: Pin<&mut Self>);
+    /// Tells the job's handle or callback how it ended; only the first call counts.
+    fn publish(self: Pin<&mut Self>, how: Finish);
+}
+
+/// A body is a future the worker can poll under `catch_unwind` like any other.
+impl Future for dyn Body + '_ {
+    type Output = Status;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Status> {
+        self.poll_job(cx)
+    }
+}
+
+pub(crate) type BoxedBody = Pin<Box<dyn Body>>;
+
+pin_project! {
+    /// A future that reports its own [`Status`], told its end through a separate completion:
+    /// detached jobs (none) and jobs with a handle (the state they share with it).
+    struct Split<F> {
+        #[pin]
+        fut: Option<F>,
+        completion: Option<Arc<dyn Completion>>,
+    }
+}
+
+impl<F: Future<Output = Status> + Send> Body for Split<F> {
+    fn poll_job(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Status> {
+        match self.project().fut.as_pin_mut() {
+            Some(fut) => fut.poll(cx),
+            None => Poll::Ready(Status::Cancelled),
+        }
+    }
+
+    fn drop_future(self: Pin<&mut Self>) {
+        self.project().fut.set(None);
+    }
+
+    fn publish(self: Pin<&mut Self>, how: Finish) {
+        if let Some(completion) = self.project().completion.take() {
+            completion.publish(how);
+        }
+    }
+}
+
+fn split<F: Future<Output = Status> + Send + 'static>(
+    fut: F,
+    completion: Option<Arc<dyn Completion>>,
+) -> BoxedBody {
+    Box::pin(Split {
+        fut: Some(fut),
+        completion,
+    })
+}
 
 /// A job ready for a pool, with its type erased: what a [`JobSource`](crate::JobSource) yields and
 /// what [`Pool::submit_job`](crate::Pool::submit_job) takes.
@@ -180,8 +245,8 @@ pub struct Job {
     pub(crate) options: JobOptions,
     /// When the job joined a queue, in nanoseconds since its pool's epoch.
     pub(crate) enqueued: u64,
-    pub(crate) fut: Option<BoxedJob>,
-    pub(crate) completion: Option<Arc<dyn Completion>>,
+    /// The future and its completion (`None` once a worker has settled the job).
+    pub(crate) body: Option<BoxedBody>,
 }
 
 impl Job {
@@ -189,15 +254,13 @@ impl Job {
         id: JobId,
         options: JobOptions,
         enqueued: u64,
-        fut: BoxedJob,
-        completion: Option<Arc<dyn Completion>>,
+        body: BoxedBody,
     ) -> Self {
         Self {
             id,
             options,
             enqueued,
-            fut: Some(fut),
-            completion,
+            body: Some(body),
         }
     }
 
@@ -227,10 +290,10 @@ impl Job {
         T: Send + 'static,
         E: Send + 'static,
     {
-        let run = Box::pin(run_with_handle(fut, Arc::clone(&shared)));
+        let run = run_with_handle(fut, Arc::clone(&shared));
         let handle = JobHandle::new(Arc::clone(&shared));
         (
-            Self::from_parts(id, options, enqueued, run, Some(shared)),
+            Self::from_parts(id, options, enqueued, split(run, Some(shared))),
             handle,
         )
     }
@@ -273,14 +336,13 @@ impl Job {
         E: Send + 'static,
         D: FnOnce(Outcome<T, E>) + Send + 'static,
     {
-        let callback = Arc::new(Callback {
-            inner: Mutex::new(Pending {
-                staged: None,
-                on_done: Some(on_done),
-            }),
+        // The future, its staged result and the callback share one allocation.
+        let body = Box::pin(Callback {
+            fut: Some(fut),
+            staged: None,
+            on_done: Some(on_done),
         });
-        let run = Box::pin(run_with_callback(fut, Arc::clone(&callback)));
-        Self::from_parts(JobId::next(), JobOptions::new(), 0, run, Some(callback))
+        Self::from_parts(JobId::next(), JobOptions::new(), 0, body)
     }
 
     /// A job running `fut` whose outcome is only counted (the fast path: no outcome channel).
@@ -305,8 +367,7 @@ impl Job {
             id,
             JobOptions::new(),
             enqueued,
-            Box::pin(run_detached(fut)),
-            None,
+            split(run_detached(fut), None),
         )
     }
 
@@ -342,10 +403,10 @@ impl Job {
 
 impl Drop for Job {
     fn drop(&mut self) {
-        if let Some(completion) = self.completion.take() {
+        if let Some(mut body) = self.body.take() {
             // Dropped without a worker finishing it: drop the future first, then tell the handle.
-            self.fut = None;
-            completion.publish(Finish::Cancelled);
+            body.as_mut().drop_future();
+            body.as_mut().publish(Finish::Cancelled);
         }
     }
 }
@@ -355,7 +416,7 @@ impl fmt::Debug for Job {
         f.debug_struct("Job")
             .field("id", &self.id)
             .field("options", &self.options)
-            .field("has_handle", &self.completion.is_some())
+            .field("settled", &self.body.is_none())
             .finish_non_exhaustive()
     }
 }
@@ -370,57 +431,53 @@ where
     }
 }
 
-/// The completion of a [`Job::with_callback`] job: the result its future staged, and the callback
-/// that receives the outcome (taken by the first publish).
-struct Callback<T, E, D> {
-    inner: Mutex<Pending<T, E, D>>,
+pin_project! {
+    /// A [`Job::with_callback`] job: its future, the result it staged, and the callback that
+    /// receives the outcome (taken by the first publish).
+    struct Callback<F, T, E, D> {
+        #[pin]
+        fut: Option<F>,
+        staged: Option<Result<T, E>>,
+        on_done: Option<D>,
+    }
 }
 
-/// What a [`Callback`] holds until it fires.
-struct Pending<T, E, D> {
-    staged: Option<Result<T, E>>,
-    on_done: Option<D>,
-}
-
-impl<T, E, D> Completion for Callback<T, E, D>
+impl<F, T, E, D> Body for Callback<F, T, E, D>
 where
+    F: Future<Output = Result<T, E>> + Send,
     T: Send,
     E: Send,
     D: FnOnce(Outcome<T, E>) + Send,
 {
-    fn publish(&self, how: Finish) {
-        let (staged, on_done) = {
-            // Nothing user-supplied runs under this lock, so poisoning cannot leave it inconsistent.
-            let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-            let Some(on_done) = inner.on_done.take() else {
-                return;
-            };
-            (inner.staged.take(), on_done)
+    fn poll_job(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Status> {
+        let this = self.project();
+        let Some(fut) = this.fut.as_pin_mut() else {
+            return Poll::Ready(Status::Cancelled);
         };
-        let outcome = how.into_outcome(staged);
+        let result = ready!(fut.poll(cx));
+        let status = if result.is_ok() {
+            Status::Succeeded
+        } else {
+            Status::Failed
+        };
+        *this.staged = Some(result);
+        Poll::Ready(status)
+    }
+
+    fn drop_future(self: Pin<&mut Self>) {
+        self.project().fut.set(None);
+    }
+
+    fn publish(self: Pin<&mut Self>, how: Finish) {
+        let this = self.project();
+        let Some(on_done) = this.on_done.take() else {
+            return;
+        };
+        let outcome = how.into_outcome(this.staged.take());
         if catch_unwind(AssertUnwindSafe(|| on_done(outcome))).is_err() {
             tracing::debug!("a job's completion callback panicked");
         }
     }
-}
-
-/// The future a worker runs for a [`Job::with_callback`] job: stages the result for the callback.
-async fn run_with_callback<F, T, E, D>(fut: F, callback: Arc<Callback<T, E, D>>) -> Status
-where
-    F: Future<Output = Result<T, E>>,
-{
-    let result = fut.await;
-    let status = if result.is_ok() {
-        Status::Succeeded
-    } else {
-        Status::Failed
-    };
-    callback
-        .inner
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .staged = Some(result);
-    status
 }
 
 /// Runs `f` on the blocking pool; its panic is resumed here, where the worker catches it.
@@ -522,7 +579,7 @@ mod tests {
     fn a_queued_job_fits_one_cache_line() {
         // Jobs move through queues by value: one line each from the submitter's core to the
         // worker's.
-        assert_eq!(size_of::<Job>(), 64);
+        assert!(size_of::<Job>() <= 64, "{} bytes", size_of::<Job>());
     }
 
     #[test]
@@ -558,7 +615,7 @@ mod tests {
     async fn a_dropped_job_cancels_its_handle() {
         let (job, handle) = Job::new(async { Ok::<_, ()>(1) });
         assert_eq!(job.options(), JobOptions::new());
-        assert!(format!("{job:?}").contains("has_handle: true"));
+        assert!(format!("{job:?}").contains("settled: false"));
         drop(job);
         assert_eq!(handle.await, Outcome::Cancelled);
     }

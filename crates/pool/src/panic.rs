@@ -7,6 +7,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use crate::job::Body;
+
 /// The message of a panic payload: its `&str` or `String`, `"Box<dyn Any>"` otherwise.
 pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&'static str>() {
@@ -32,9 +34,10 @@ where
     catch_unwind(AssertUnwindSafe(|| fut.poll(cx))).map_err(|payload| panic_message(&*payload))
 }
 
-/// Drops `value`; a panic in its destructor comes back as `Err(message)`.
-pub(crate) fn drop_unwind<T>(value: T) -> Result<(), String> {
-    catch_unwind(AssertUnwindSafe(move || drop(value))).map_err(|payload| panic_message(&*payload))
+/// Drops a job's future in place; a panic in its destructor comes back as `Err(message)`.
+pub(crate) fn drop_unwind(body: Pin<&mut dyn Body>) -> Result<(), String> {
+    catch_unwind(AssertUnwindSafe(move || body.drop_future()))
+        .map_err(|payload| panic_message(&*payload))
 }
 
 #[cfg(test)]
@@ -81,7 +84,17 @@ mod tests {
                 panic!("bomb");
             }
         }
-        assert_eq!(quiet(|| drop_unwind(Bomb)), Err("bomb".to_owned()));
-        assert_eq!(drop_unwind(5), Ok(()));
+        let body = |bomb: Option<Bomb>| {
+            let mut job = crate::Job::detached(async move {
+                let _held = bomb;
+                Ok::<_, ()>(())
+            });
+            job.body.take().expect("a new job has its body")
+        };
+        let mut bomb = body(Some(Bomb));
+        assert_eq!(quiet(|| drop_unwind(bomb.as_mut())), Err("bomb".to_owned()));
+        // The future is gone: dropping again (or the body) does nothing more.
+        assert_eq!(drop_unwind(bomb.as_mut()), Ok(()));
+        assert_eq!(drop_unwind(body(None).as_mut()), Ok(()));
     }
 }

@@ -3,16 +3,17 @@
 //! [`Pool::feed`](crate::Pool::feed).
 
 use std::future::Future;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::sync::atomic::Ordering::SeqCst;
+use std::task::{Context, Poll};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use crate::error::{ConfigError, SubmitError};
 use crate::handle::JobHandle;
 use crate::inner::Core;
-use crate::job::{Completion, Finish, Job};
+use crate::job::{Body, BoxedBody, Finish, Job, Status};
 
 /// Something a pool can pull jobs from.
 ///
@@ -55,17 +56,25 @@ pub struct Fed<S> {
     pub refused: Option<Job>,
 }
 
-/// Releases one feed-window permit when the job it rides on ends (and delegates the outcome).
+/// Releases one feed-window permit when the job it wraps ends (and delegates everything else).
 struct Windowed {
-    inner: Option<Arc<dyn Completion>>,
-    _permit: OwnedSemaphorePermit,
+    inner: BoxedBody,
+    permit: Option<OwnedSemaphorePermit>,
 }
 
-impl Completion for Windowed {
-    fn publish(&self, how: Finish) {
-        if let Some(inner) = &self.inner {
-            inner.publish(how);
-        }
+impl Body for Windowed {
+    fn poll_job(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Status> {
+        self.get_mut().inner.as_mut().poll_job(cx)
+    }
+
+    fn drop_future(self: Pin<&mut Self>) {
+        self.get_mut().inner.as_mut().drop_future();
+    }
+
+    fn publish(self: Pin<&mut Self>, how: Finish) {
+        let this = self.get_mut();
+        this.inner.as_mut().publish(how);
+        this.permit = None;
     }
 }
 
@@ -86,10 +95,12 @@ where
             break;
         };
         let mut job: Job = next.into();
-        job.completion = Some(Arc::new(Windowed {
-            inner: job.completion.take(),
-            _permit: permit,
-        }));
+        job.body = job.body.take().map(|inner| -> BoxedBody {
+            Box::pin(Windowed {
+                inner,
+                permit: Some(permit),
+            })
+        });
         match submit_waiting_for_room(&core, job).await {
             Ok(()) => submitted += 1,
             Err(job) => {

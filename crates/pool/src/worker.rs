@@ -24,7 +24,7 @@ use tokio::time::{Instant, Sleep, sleep_until};
 use tracing::Span;
 
 use crate::inner::{ABORTING, CLOSING, Core};
-use crate::job::{BoxedJob, Finish, Job, OutcomeKind, Status};
+use crate::job::{BoxedBody, Finish, Job, OutcomeKind, Status};
 use crate::panic::{drop_unwind, poll_unwind};
 
 /// Most jobs taken from a queue under one lock.
@@ -107,7 +107,7 @@ impl Worker {
                 .queue_wait
                 .record(start.saturating_sub(job.enqueued));
         }
-        let Some(fut) = job.fut.as_mut() else {
+        let Some(fut) = job.body.as_mut() else {
             // Not reachable: a queued job always has its future. Count it as cancelled.
             self.settle(job, Ended::Aborted, false);
             return;
@@ -141,7 +141,7 @@ impl Worker {
     /// The slow path: the job returned `Pending`. Waits for it, its timeout or an abort.
     async fn wait_for(
         &mut self,
-        fut: &mut BoxedJob,
+        fut: &mut BoxedBody,
         start: u64,
         timeout: Option<Duration>,
         span: &Span,
@@ -211,13 +211,11 @@ impl Worker {
         if self.core.flags.load(Relaxed) & CLOSING != 0 {
             self.core.tally(kind, job.id);
         }
-        if let Some(fut) = job.fut.take()
-            && let Err(message) = drop_unwind(fut)
-        {
-            tracing::debug!(job = job.id.get(), %message, "dropping a job's future panicked");
-        }
-        if let Some(completion) = job.completion.take() {
-            completion.publish(finish);
+        if let Some(mut body) = job.body.take() {
+            if let Err(message) = drop_unwind(body.as_mut()) {
+                tracing::debug!(job = job.id.get(), %message, "dropping a job's future panicked");
+            }
+            body.as_mut().publish(finish);
         }
     }
 
