@@ -163,9 +163,7 @@ impl Executor for AgentExecutor {
             }
         };
         executor.execute(Attempt {
-            future: AttemptFuture {
-                inner: Box::pin(wrapped),
-            },
+            future: AttemptFuture::boxed(Box::pin(wrapped)),
             timeout,
             done,
             requires,

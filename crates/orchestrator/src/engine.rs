@@ -25,12 +25,14 @@ use baton_retry::Delays;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, sleep_until};
-use tracing::{Instrument, Span};
+use tracing::Span;
 
 use crate::context::{RunShared, TaskContext};
 use crate::error::TaskError;
 use crate::event::{Event, EventKind};
-use crate::executor::{Attempt, AttemptFuture, Done, Executor, Finished, Inbox, Key, TaskOutput};
+use crate::executor::{
+    Attempt, AttemptFuture, Done, Executor, Finished, Inbox, Key, Stage, Start, TaskOutput,
+};
 use crate::faults::FaultPlan;
 use crate::metrics::Metrics;
 use crate::prefetch::{Allowance, Prefetch};
@@ -464,19 +466,25 @@ impl Run {
         } else {
             &task.handler
         };
-        let mut future = handler(ctx_for_task, fault);
         let span = &self.nodes[node].span;
-        if !span.is_disabled() {
-            let attempt_span = if compensation {
+        let span = (!span.is_disabled()).then(|| {
+            if compensation {
                 tracing::info_span!(parent: span, "compensation", attempt)
             } else {
                 tracing::info_span!(parent: span, "attempt", attempt)
-            };
-            future = Box::pin(future.instrument(attempt_span));
-        }
+            }
+        });
+        let future = AttemptFuture {
+            stage: Stage::Unstarted(Start {
+                handler: Arc::clone(handler),
+                ctx: ctx_for_task,
+                fault,
+                span,
+            }),
+        };
         self.running += 1;
         Attempt {
-            future: AttemptFuture { inner: future },
+            future,
             timeout: task.timeout,
             requires: Arc::clone(&task.requires),
             done: Done::new(

@@ -12,8 +12,12 @@ use baton_pool::{Job, JobOptions, Outcome, Pool};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use tracing::{Instrument, Span};
+
+use crate::context::TaskContext;
 use crate::error::TaskError;
-use crate::task::{BoxedAttempt, Output};
+use crate::faults::Fault;
+use crate::task::{BoxedAttempt, Handler, Output};
 
 /// Runs attempts. The orchestrator never hands an executor more than
 /// [`capacity`](Executor::capacity) attempts at once (plus the
@@ -68,15 +72,64 @@ impl Attempt {
 }
 
 /// The work of one attempt: resolves to the task's output or its error.
+///
+/// The handler is called on the first poll, where the attempt runs (a worker), not where it was
+/// dispatched: the orchestrator's engine only packs the handler and its context.
 pub struct AttemptFuture {
-    pub(crate) inner: BoxedAttempt,
+    pub(crate) stage: Stage,
+}
+
+/// Where an [`AttemptFuture`] is.
+pub(crate) enum Stage {
+    /// Not polled yet: the handler to call, with what it is called with.
+    Unstarted(Start),
+    /// The handler's future.
+    Running(BoxedAttempt),
+    /// Resolved (or its start panicked).
+    Spent,
+}
+
+/// What the first poll of an attempt calls its handler with.
+pub(crate) struct Start {
+    pub(crate) handler: Handler,
+    pub(crate) ctx: TaskContext,
+    pub(crate) fault: Option<Fault>,
+    /// The attempt's tracing span (`None` when tracing is off).
+    pub(crate) span: Option<Span>,
+}
+
+impl AttemptFuture {
+    pub(crate) fn boxed(inner: BoxedAttempt) -> Self {
+        Self {
+            stage: Stage::Running(inner),
+        }
+    }
 }
 
 impl Future for AttemptFuture {
     type Output = Result<TaskOutput, TaskError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.inner.as_mut().poll(cx).map(|r| r.map(TaskOutput))
+        let this = &mut *self;
+        if matches!(this.stage, Stage::Unstarted(_)) {
+            let Stage::Unstarted(start) = std::mem::replace(&mut this.stage, Stage::Spent) else {
+                unreachable!("checked above");
+            };
+            let future = (start.handler)(start.ctx, start.fault);
+            this.stage = Stage::Running(match start.span {
+                Some(span) => Box::pin(future.instrument(span)),
+                None => future,
+            });
+        }
+        let Stage::Running(future) = &mut this.stage else {
+            // Polled after it resolved: a contract breach by the executor.
+            return Poll::Ready(Err(TaskError::permanent(
+                "the attempt was polled after it ended",
+            )));
+        };
+        let result = std::task::ready!(future.as_mut().poll(cx));
+        this.stage = Stage::Spent;
+        Poll::Ready(result.map(TaskOutput))
     }
 }
 

@@ -1,5 +1,6 @@
 //! Custom queue backends through the `TaskQueue` trait, including failing ones: every task still
-//! ends once, events stay legal, and the engine neither hangs nor spins.
+//! ends once, events stay legal, and the engine neither hangs nor spins. And a custom executor
+//! through the `Executor` trait.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
@@ -9,8 +10,8 @@ use baton_orchestrator::crates::queue::{
     Popped, PushError, PushOptions, QueueStats, TaskId, TryPopError,
 };
 use baton_orchestrator::{
-    FailureMode, Orchestrator, Pool, PriorityQueue, QueuedTask, RunOutcome, TaskQueue, TaskState,
-    Workflow,
+    Attempt, Executor, FailureMode, Orchestrator, Outcome, Pool, PriorityQueue, QueuedTask,
+    RunOutcome, Task, TaskQueue, TaskState, Workflow,
 };
 
 use crate::support::{check_transitions, ms, noop, sleeper};
@@ -184,4 +185,56 @@ async fn items_a_backend_failed_to_cancel_are_dropped_when_popped_and_nothing_ha
         1,
         "the stale items never ran"
     );
+}
+
+/// An executor that keeps what it is handed until the test runs it.
+#[derive(Default)]
+struct Holding {
+    attempts: std::sync::Mutex<Vec<Attempt>>,
+}
+
+impl Executor for Holding {
+    fn capacity(&self) -> usize {
+        4
+    }
+
+    fn execute(&self, attempt: Attempt) {
+        self.attempts.lock().unwrap().push(attempt);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn handlers_run_where_the_executor_polls_the_attempt_not_at_dispatch() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = |id: &str| {
+        let calls = Arc::clone(&calls);
+        Task::new(id, move |_| {
+            calls.fetch_add(1, SeqCst);
+            async { Ok(7_u32) }
+        })
+    };
+    let workflow = Workflow::builder("held")
+        .task(counted("a"))
+        .task(counted("b"))
+        .build()
+        .unwrap();
+    let executor = Arc::new(Holding::default());
+    let orchestrator =
+        Orchestrator::with_parts(PriorityQueue::new(), Arc::clone(&executor)).unwrap();
+    let run = orchestrator.start(&workflow).unwrap();
+    tokio::time::sleep(ms(10)).await;
+    let held: Vec<Attempt> = std::mem::take(&mut *executor.attempts.lock().unwrap());
+    assert_eq!(held.len(), 2, "both attempts were handed over");
+    assert_eq!(calls.load(SeqCst), 0, "no handler was called by the engine");
+    for attempt in held {
+        let (future, done) = attempt.into_parts();
+        let outcome = match future.await {
+            Ok(output) => Outcome::Succeeded(output),
+            Err(error) => Outcome::Failed(error),
+        };
+        done.finish(outcome);
+    }
+    assert_eq!(calls.load(SeqCst), 2, "each handler ran once, when polled");
+    let report = run.await.unwrap();
+    assert!(report.is_success(), "{report:?}");
 }
