@@ -132,7 +132,8 @@ impl Ctx<'_> {
     }
 }
 
-/// One task's part of a run.
+/// One task's part of a run: what every task needs, kept small, because a run walks its tasks in
+/// dependency order, which is random in memory (see [`NodeCold`] for the rest).
 struct NodeRun {
     state: TaskState,
     attempts: u32,
@@ -150,14 +151,22 @@ struct NodeRun {
     last_started: u64,
     wait: u64,
     run_time: u64,
-    error: Option<String>,
-    compensation_error: Option<String>,
     /// The compensation failed for good (possibly before any attempt: it could not be queued).
     compensation_failed: bool,
-    delays: Option<Box<Delays>>,
+    /// Allocated for the tasks that need any of it.
+    cold: Option<Box<NodeCold>>,
+}
+
+/// What only some tasks need: errors, retry delays, a breaker permit, a tracing span.
+#[derive(Default)]
+struct NodeCold {
+    error: Option<String>,
+    compensation_error: Option<String>,
+    delays: Option<Delays>,
     /// The circuit breaker permit of the running attempt, settled when it ends.
     permit: Option<OwnedPermit>,
-    span: Span,
+    /// The task's span, when tracing is on.
+    span: Option<Span>,
 }
 
 impl NodeRun {
@@ -176,13 +185,17 @@ impl NodeRun {
             last_started: 0,
             wait: 0,
             run_time: 0,
-            error: None,
-            compensation_error: None,
             compensation_failed: false,
-            delays: None,
-            permit: None,
-            span: Span::none(),
+            cold: None,
         }
+    }
+
+    fn cold(&mut self) -> &mut NodeCold {
+        self.cold.get_or_insert_with(Box::default)
+    }
+
+    fn error(&self) -> Option<&String> {
+        self.cold.as_ref().and_then(|c| c.error.as_ref())
     }
 }
 
@@ -272,11 +285,11 @@ impl Run {
         n.queued_at = Some(since);
         n.last_queued = since;
         if !self.span.is_disabled() {
-            n.span = tracing::info_span!(
+            n.cold().span = Some(tracing::info_span!(
                 parent: &self.span,
                 "task",
                 id = &*self.shared.spec.tasks[node].id
-            );
+            ));
         }
         let priority = self.priority(node);
         ctx.emit(self, Some(node), ctx.now, EventKind::Queued { priority });
@@ -393,7 +406,7 @@ impl Run {
             && let Some(breaker) = &self.shared.spec.tasks[node].breaker
         {
             match breaker.try_acquire_owned() {
-                Ok(permit) => self.nodes[node].permit = Some(permit),
+                Ok(permit) => self.nodes[node].cold().permit = Some(permit),
                 Err(open) => {
                     // Fail fast: the dependency is not called, and not retried.
                     self.admitted -= 1;
@@ -459,15 +472,8 @@ impl Run {
             attempt,
             compensating: compensation,
         };
-        let handler = if compensation {
-            task.compensation
-                .as_ref()
-                .expect("only tasks with a compensation are compensated")
-        } else {
-            &task.handler
-        };
-        let span = &self.nodes[node].span;
-        let span = (!span.is_disabled()).then(|| {
+        let span = self.nodes[node].cold.as_ref().and_then(|c| c.span.as_ref());
+        let span = span.filter(|s| !s.is_disabled()).map(|span| {
             if compensation {
                 tracing::info_span!(parent: span, "compensation", attempt)
             } else {
@@ -476,7 +482,6 @@ impl Run {
         });
         let future = AttemptFuture {
             stage: Stage::Unstarted(Start {
-                handler: Arc::clone(handler),
                 ctx: ctx_for_task,
                 fault,
                 span,
@@ -486,7 +491,7 @@ impl Run {
         Attempt {
             future,
             timeout: task.timeout,
-            requires: Arc::clone(&task.requires),
+            requires: task.requires.clone(),
             done: Done::new(
                 Arc::clone(inbox),
                 Key {
@@ -531,7 +536,8 @@ impl Run {
         at: Instant,
     ) {
         let attempt = self.nodes[node].attempts;
-        if let Some(permit) = self.nodes[node].permit.take() {
+        let permit = self.nodes[node].cold.as_mut().and_then(|c| c.permit.take());
+        if let Some(permit) = permit {
             match &outcome {
                 Outcome::Succeeded(_) => permit.success(),
                 Outcome::Failed(e) if !e.is_cancellation() => permit.failure(),
@@ -586,7 +592,7 @@ impl Run {
         {
             let n = &mut self.nodes[node];
             n.state = TaskState::Retrying;
-            n.error = Some(failure.message.clone());
+            n.cold().error = Some(failure.message.clone());
             ctx.metrics.retries.increment(1);
             ctx.emit(
                 self,
@@ -610,12 +616,13 @@ impl Run {
         let spec = &self.shared.spec;
         let policy = &spec.tasks[node].retry;
         let seed = self.seed;
-        let delays = self.nodes[node].delays.get_or_insert_with(|| {
-            Box::new(match seed {
+        let delays = self.nodes[node]
+            .cold()
+            .delays
+            .get_or_insert_with(|| match seed {
                 Some(seed) => policy.delays_seeded(seed ^ (node as u64).wrapping_mul(GOLDEN)),
                 None => policy.delays(),
-            })
-        });
+            });
         let delay = delays.next()?;
         if let Some(budget) = &spec.retry_budget
             && !budget.try_withdraw()
@@ -680,7 +687,7 @@ impl Run {
         n.state = state;
         n.ended_at = Some(n.ended_at.map_or(since, |e| e.max(since)));
         if error.is_some() {
-            n.error = error;
+            n.cold().error = error;
         }
         self.open_tasks -= 1;
         ctx.metrics.task_ended(state);
@@ -832,20 +839,21 @@ impl Run {
         };
         let policy = self.shared.spec.tasks[node].compensation_retry;
         let seed = self.seed;
-        let n = &mut self.nodes[node];
-        if n.compensation_attempts == 1 {
+        let first = self.nodes[node].compensation_attempts == 1;
+        let cold = self.nodes[node].cold();
+        if first {
             // The task's own retry delays are spent: the compensation draws from its policy.
-            n.delays = Some(Box::new(match seed {
+            cold.delays = Some(match seed {
                 Some(seed) => policy.delays_seeded(seed ^ GOLDEN ^ node as u64),
                 None => policy.delays(),
-            }));
+            });
         }
         let next = if retryable {
-            n.delays.as_mut().and_then(|d| d.next())
+            cold.delays.as_mut().and_then(|d| d.next())
         } else {
             None
         };
-        n.compensation_error = Some(message.clone());
+        cold.compensation_error = Some(message.clone());
         if let Some(delay) = next {
             let delay = asked.unwrap_or(delay);
             ctx.emit(
@@ -938,12 +946,12 @@ impl Run {
                     ended_at: n.ended_at.map(secs),
                     wait: secs(n.wait),
                     run_time: secs(n.run_time),
-                    error: n.error.clone(),
+                    error: n.error().cloned(),
                     compensation: (n.compensation_attempts > 0 || n.compensation_failed).then(
                         || CompensationReport {
                             attempts: n.compensation_attempts,
                             error: (n.state != TaskState::Compensated)
-                                .then(|| n.compensation_error.clone())
+                                .then(|| n.cold.as_ref()?.compensation_error.clone())
                                 .flatten(),
                         },
                     ),
@@ -1202,8 +1210,10 @@ where
             }
             self.inbox.take(&mut batch);
             if !batch.is_empty() {
+                // They ended with (at least) this many in flight, themselves included.
+                let in_flight = self.in_flight;
                 for finished in batch.drain(..) {
-                    self.finished(finished);
+                    self.finished(finished, in_flight);
                 }
                 // One pass for the whole batch: queue the released tasks, end finished runs.
                 self.settle_all().await;
@@ -1339,7 +1349,7 @@ where
         self.settle(slot).await;
     }
 
-    fn finished(&mut self, finished: Finished) {
+    fn finished(&mut self, finished: Finished, in_flight: usize) {
         self.in_flight -= 1;
         let slot = finished.key.slot;
         let run_id = finished.key.run;
@@ -1347,7 +1357,7 @@ where
             (run.id().0 == run_id).then(|| run.finished(&mut ctx, finished))
         });
         if let Some(Some(took)) = took {
-            self.allowance.record(took);
+            self.allowance.record(took, in_flight);
         }
     }
 
