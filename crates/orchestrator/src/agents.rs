@@ -125,8 +125,7 @@ impl Executor for AgentExecutor {
     }
 
     fn execute(&self, attempt: Attempt) {
-        let requires = Arc::clone(&attempt.requires);
-        let selected = match self.registry.select(&requires, &self.balancer) {
+        let selected = match self.registry.select(attempt.requires(), &self.balancer) {
             Ok(selected) => selected,
             Err(error) => {
                 let (_, done) = attempt.into_parts();

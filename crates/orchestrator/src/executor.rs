@@ -51,7 +51,7 @@ pub struct Attempt {
     pub(crate) timeout: Option<Duration>,
     pub(crate) done: Done,
     /// The capabilities the task requires of the agent that runs it.
-    pub(crate) requires: Arc<[String]>,
+    pub(crate) requires: Option<Arc<[String]>>,
 }
 
 impl Attempt {
@@ -62,7 +62,7 @@ impl Attempt {
 
     /// The capabilities the task requires of whatever runs it (see [`Task::requires`](crate::Task::requires)).
     pub fn requires(&self) -> &[String] {
-        &self.requires
+        self.requires.as_deref().unwrap_or_default()
     }
 
     /// The future to run and the [`Done`] to report its outcome to.
@@ -89,9 +89,8 @@ pub(crate) enum Stage {
     Spent,
 }
 
-/// What the first poll of an attempt calls its handler with.
+/// What the first poll of an attempt calls its task's handler (or compensation) with.
 pub(crate) struct Start {
-    pub(crate) handler: Handler,
     pub(crate) ctx: TaskContext,
     pub(crate) fault: Option<Fault>,
     /// The attempt's tracing span (`None` when tracing is off).
@@ -115,7 +114,18 @@ impl Future for AttemptFuture {
             let Stage::Unstarted(start) = std::mem::replace(&mut this.stage, Stage::Spent) else {
                 unreachable!("checked above");
             };
-            let future = (start.handler)(start.ctx, start.fault);
+            // The handler is looked up here, on the worker: the engine never touches it.
+            let task = &start.ctx.shared.spec.tasks[start.ctx.node.index()];
+            let handler: Handler = if start.ctx.compensating {
+                let Some(compensation) = &task.compensation else {
+                    let error = TaskError::permanent("the task has no compensation");
+                    return Poll::Ready(Err(error));
+                };
+                Arc::clone(compensation)
+            } else {
+                Arc::clone(&task.handler)
+            };
+            let future = handler(start.ctx, start.fault);
             this.stage = Stage::Running(match start.span {
                 Some(span) => Box::pin(future.instrument(span)),
                 None => future,

@@ -10,6 +10,11 @@
 //! long attempts take from hand-over to end, and hands over early only as many as the workers get
 //! through within the budget. Attempts of a microsecond get a deep prefetch; attempts of a
 //! millisecond or more get none, so the queue's order holds exactly where it matters.
+//!
+//! The time from hand-over to end includes the wait behind attempts handed over earlier, which
+//! grows with the prefetch itself; counted as work, it would shrink the allowance the deeper it
+//! got. So each sample is scaled by Little's law to the work it stands for: an attempt that ended
+//! with `n` attempts in flight on `c` workers took `took × min(n, c) / n` of a worker.
 
 use std::time::Duration;
 
@@ -48,7 +53,7 @@ pub enum Prefetch {
 
 impl Prefetch {
     /// The adaptive prefetch's ceiling, per unit of executor capacity.
-    pub const MAX_PER_WORKER: usize = 128;
+    pub const MAX_PER_WORKER: usize = 1024;
 
     /// [`Prefetch::Adaptive`] with this latency budget. A zero budget hands nothing over early:
     /// the same as `Fixed(0)`.
@@ -71,12 +76,13 @@ impl From<usize> for Prefetch {
     }
 }
 
-/// The engine's side: the current allowance, from a moving average of hand-over-to-end times.
+/// The engine's side: the current allowance, from a moving average of the time each attempt
+/// takes a worker.
 #[derive(Debug, Clone)]
 pub(crate) struct Allowance {
     mode: Prefetch,
     capacity: usize,
-    /// Exponential moving average (weight 1/8) of hand-over-to-end times, in nanoseconds.
+    /// Exponential moving average (weight 1/8) of the worker time per attempt, in nanoseconds.
     average_ns: u64,
     samples: u64,
     extra: usize,
@@ -100,11 +106,17 @@ impl Allowance {
         self.capacity.saturating_add(self.extra)
     }
 
-    /// An attempt ended `took` nanoseconds after it was handed over.
-    pub(crate) fn record(&mut self, took: u64) {
+    /// An attempt ended `took` nanoseconds after it was handed over, with `in_flight` attempts
+    /// (itself included) with the executor.
+    pub(crate) fn record(&mut self, took: u64, in_flight: usize) {
         if let Prefetch::Fixed(_) = self.mode {
             return;
         }
+        // Little's law: with more attempts in flight than workers, part of `took` was the wait
+        // behind the others.
+        let in_flight = in_flight.max(1) as u128;
+        let busy = in_flight.min(self.capacity as u128);
+        let took = u64::try_from(u128::from(took) * busy / in_flight).unwrap_or(u64::MAX);
         self.samples += 1;
         self.average_ns = if self.samples == 1 {
             took
@@ -148,7 +160,7 @@ mod tests {
     fn fixed_ignores_samples() {
         let mut a = Allowance::new(Prefetch::Fixed(3), 2);
         assert_eq!(a.limit(), 5);
-        a.record(1);
+        a.record(1, 2);
         assert_eq!(a.limit(), 5);
     }
 
@@ -156,18 +168,23 @@ mod tests {
     fn adaptive_starts_strict_and_opens_for_short_attempts() {
         let mut a = Allowance::new(Prefetch::default(), 2);
         assert_eq!(a.limit(), 2, "nothing known yet");
-        a.record(1_000);
+        a.record(1_000, 2);
         assert_eq!(a.limit(), 2, "one sample of two");
-        a.record(1_000);
-        // 1 µs attempts, 1 ms budget: 1000 per worker, capped at 128.
-        assert_eq!(a.limit(), 2 + 2 * Prefetch::MAX_PER_WORKER);
+        a.record(1_000, 2);
+        // 1 µs attempts, 1 ms budget: 1000 per worker.
+        assert_eq!(a.limit(), 2 + 2 * 1000);
+        // 100 ns attempts: 10,000 per worker, capped.
+        let mut b = Allowance::new(Prefetch::default(), 2);
+        b.record(100, 2);
+        b.record(100, 2);
+        assert_eq!(b.limit(), 2 + 2 * Prefetch::MAX_PER_WORKER);
     }
 
     #[test]
     fn a_zero_budget_is_strict() {
         let mut a = Allowance::new(Prefetch::adaptive(Duration::ZERO), 2);
         for _ in 0..4 {
-            a.record(0);
+            a.record(0, 2);
         }
         assert_eq!(a.limit(), 2);
     }
@@ -176,13 +193,31 @@ mod tests {
     fn adaptive_closes_for_long_attempts() {
         let mut a = Allowance::new(Prefetch::default(), 4);
         for _ in 0..4 {
-            a.record(10 * MS);
+            a.record(10 * MS, 4);
         }
         assert_eq!(a.limit(), 4, "10 ms attempts: no prefetch");
         // 100 µs attempts: 10 per worker within 1 ms.
         let mut b = Allowance::new(Prefetch::default(), 4);
         for _ in 0..4 {
-            b.record(MS / 10);
+            b.record(MS / 10, 4);
+        }
+        assert_eq!(b.limit(), 4 + 40);
+    }
+
+    #[test]
+    fn the_wait_behind_a_deep_prefetch_is_not_counted_as_work() {
+        // 2 workers, 1 µs attempts, 200 in flight: each ends 100 µs after its hand-over, but only
+        // 1 µs of that was work. The allowance stays open, where raw times would close it to 20.
+        let mut a = Allowance::new(Prefetch::default(), 2);
+        for _ in 0..8 {
+            a.record(100_000, 200);
+        }
+        assert_eq!(a.average_ns, 1_000);
+        assert_eq!(a.limit(), 2 + 2 * 1000);
+        // Fewer in flight than workers: all of the time was work.
+        let mut b = Allowance::new(Prefetch::default(), 4);
+        for _ in 0..4 {
+            b.record(MS / 10, 1);
         }
         assert_eq!(b.limit(), 4 + 40);
     }
@@ -194,12 +229,12 @@ mod tests {
         fn within_bounds(
             capacity in 1_usize..64,
             budget_us in 1_u64..10_000,
-            samples in proptest::collection::vec(0_u64..(50 * MS), 0..200),
+            samples in proptest::collection::vec((0_u64..(50 * MS), 0_usize..10_000), 0..200),
         ) {
             let budget = Duration::from_micros(budget_us);
             let mut a = Allowance::new(Prefetch::adaptive(budget), capacity);
-            for took in samples {
-                a.record(took);
+            for (took, in_flight) in samples {
+                a.record(took, in_flight);
                 let extra = a.limit() - capacity;
                 prop_assert!(extra <= capacity * Prefetch::MAX_PER_WORKER);
                 let per_worker = (extra / capacity) as u64;

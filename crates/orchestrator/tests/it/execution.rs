@@ -225,15 +225,16 @@ fn most_running(events: &[baton_orchestrator::Event]) -> usize {
 #[tokio::test(start_paused = true)]
 async fn adaptive_prefetch_hands_short_tasks_over_in_batches() {
     // Tasks that take no time: after the first ends, the engine hands over early up to the
-    // ceiling (128 per worker), so the worker never waits for the engine.
+    // ceiling (per worker), so the worker never waits for the engine.
+    let ceiling = baton_orchestrator::Prefetch::MAX_PER_WORKER;
     let workflow = Workflow::builder("short")
-        .tasks((0..300).map(|i| noop(&format!("t{i}"))))
+        .tasks((0..ceiling + 300).map(|i| noop(&format!("t{i}"))))
         .build()
         .unwrap();
     let adaptive = orchestrator(1);
     let mut events = adaptive.subscribe();
     assert!(adaptive.run(&workflow).await.unwrap().is_success());
-    assert_eq!(most_running(&events.drain()), 1 + 128);
+    assert_eq!(most_running(&events.drain()), 1 + ceiling);
 
     // A fixed prefetch of 0: one at a time, each start the queue's decision.
     let strict = baton_orchestrator::Orchestrator::builder()
