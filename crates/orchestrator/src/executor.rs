@@ -73,15 +73,15 @@ impl Attempt {
 
 /// The work of one attempt: resolves to the task's output or its error.
 ///
-/// The handler is called on the first poll, where the attempt runs (a worker), not where it was
-/// dispatched: the orchestrator's engine only packs the handler and its context.
+/// The handler is looked up and called on the first poll, where the attempt runs (a worker), not
+/// where it was dispatched: the orchestrator's engine only packs the task's context.
 pub struct AttemptFuture {
     pub(crate) stage: Stage,
 }
 
 /// Where an [`AttemptFuture`] is.
 pub(crate) enum Stage {
-    /// Not polled yet: the handler to call, with what it is called with.
+    /// Not polled yet: what the task's handler will be called with.
     Unstarted(Start),
     /// The handler's future.
     Running(BoxedAttempt),
