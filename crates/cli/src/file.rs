@@ -489,15 +489,13 @@ impl Walker {
         }
     }
 
-    fn strings(&mut self, value: &Value<'_>, path: &str) -> Vec<Located<String>> {
+    /// An array of strings; `what` names its items in the error ("task ids", "capabilities").
+    fn strings(&mut self, value: &Value<'_>, path: &str, what: &str) -> Vec<Located<String>> {
         let DeValue::Array(items) = value.get_ref() else {
             self.push(
                 value.span(),
                 path,
-                format!(
-                    "expected an array of task ids, found {}",
-                    a(value.get_ref())
-                ),
+                format!("expected an array of {what}, found {}", a(value.get_ref())),
             );
             return Vec::new();
         };
@@ -713,7 +711,7 @@ impl Walker {
             ),
         }
         if let Some((_, v)) = entry(table, "needs") {
-            task.needs = self.strings(v, &field("needs"));
+            task.needs = self.strings(v, &field("needs"), "task ids");
         }
         if let Some((_, v)) = entry(table, "priority")
             && let Some(p) = self.priority(v, &field("priority"))
@@ -738,7 +736,7 @@ impl Walker {
             task.cwd = Some(cwd);
         }
         if let Some((_, v)) = entry(table, "requires") {
-            task.requires = self.strings(v, &field("requires"));
+            task.requires = self.strings(v, &field("requires"), "capabilities");
         }
         Some(task)
     }
@@ -766,7 +764,7 @@ impl Walker {
             None => self.push(value.span(), &path, "missing field `id` (the agent's name)"),
         }
         if let Some((_, v)) = entry(table, "capabilities") {
-            agent.capabilities = self.strings(v, &field("capabilities"));
+            agent.capabilities = self.strings(v, &field("capabilities"), "capabilities");
         }
         if let Some((_, v)) = entry(table, "workers")
             && let Some(n) = self.positive(v, &field("workers"))
