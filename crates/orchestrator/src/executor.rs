@@ -110,10 +110,9 @@ impl Future for AttemptFuture {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        if matches!(this.stage, Stage::Unstarted(_)) {
-            let Stage::Unstarted(start) = std::mem::replace(&mut this.stage, Stage::Spent) else {
-                unreachable!("checked above");
-            };
+        if let Stage::Unstarted(_) = this.stage
+            && let Stage::Unstarted(start) = std::mem::replace(&mut this.stage, Stage::Spent)
+        {
             // The handler is looked up here, on the worker: the engine never touches it.
             let task = &start.ctx.shared.spec.tasks[start.ctx.node.index()];
             let handler: Handler = if start.ctx.compensating {
