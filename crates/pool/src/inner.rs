@@ -186,6 +186,9 @@ impl Core {
     /// are drained from the front of `jobs`; the ones left are refused (shutting down, or every
     /// queue full).
     pub(crate) fn dispatch_batch(self: &Arc<Self>, jobs: &mut Vec<Job>) {
+        // The share per worker is fixed up front: recomputed from what is left, it would shrink
+        // each round and lock the same queues again.
+        let mut per_worker = None;
         while !jobs.is_empty() {
             if !self.accepting() {
                 break;
@@ -194,9 +197,11 @@ impl Core {
             let Ok((slot, mut queue, active)) = self.choose() else {
                 break;
             };
-            let mut share = jobs.len().div_ceil(active);
+            let per_worker = *per_worker.get_or_insert_with(|| jobs.len().div_ceil(active));
+            // `choose` only returns a queue with room, so the share is at least one.
+            let mut share = per_worker.min(jobs.len());
             if let Some(capacity) = self.config.queue_capacity {
-                share = share.min(capacity.saturating_sub(queue.jobs.len())).max(1);
+                share = share.min(capacity.saturating_sub(queue.jobs.len()));
             }
             queue.jobs.extend(jobs.drain(..share).map(|mut job| {
                 job.enqueued = now;

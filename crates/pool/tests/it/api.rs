@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use baton_pool::balance::Strategy;
 use baton_pool::{ConfigError, Job, JobError, JobOptions, Outcome, OutcomeKind, Pool, SubmitError};
 
 use crate::support::{ms, sleep_then};
@@ -421,9 +422,16 @@ async fn a_refused_or_unrun_callback_job_reports_cancelled_and_a_panicking_callb
 
 #[tokio::test(start_paused = true)]
 async fn a_batch_is_spread_over_the_workers_and_every_job_ends() {
+    batch_spread(Strategy::LeastLoaded).await;
+    // Round robin does not look at queue lengths: shares must still be even, not shrink each round.
+    batch_spread(Strategy::RoundRobin).await;
+}
+
+async fn batch_spread(strategy: Strategy) {
     let pool = Pool::builder()
         .workers(2)
         .work_stealing(false)
+        .strategy(strategy)
         .build()
         .unwrap();
     let (mut jobs, mut handles) = (Vec::new(), Vec::new());
@@ -441,7 +449,7 @@ async fn a_batch_is_spread_over_the_workers_and_every_job_ends() {
     assert_eq!(
         shares,
         [5, 4],
-        "5 to the first worker, the rest to the second"
+        "{strategy:?}: 5 to the first worker, the rest to the second"
     );
     for (i, handle) in (0..).zip(handles) {
         assert_eq!(
