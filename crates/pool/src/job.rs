@@ -403,10 +403,9 @@ impl Job {
 
 impl Drop for Job {
     fn drop(&mut self) {
-        if let Some(mut body) = self.body.take() {
-            // Dropped without a worker finishing it: drop the future first, then tell the handle.
-            body.as_mut().drop_future();
-            body.as_mut().publish(Finish::Cancelled);
+        if let Some(body) = self.body.take() {
+            // Dropped without a worker finishing it: the handle or callback hears `Cancelled`.
+            crate::panic::finish(body, Finish::Cancelled, self.id);
         }
     }
 }
@@ -416,7 +415,6 @@ impl fmt::Debug for Job {
         f.debug_struct("Job")
             .field("id", &self.id)
             .field("options", &self.options)
-            .field("settled", &self.body.is_none())
             .finish_non_exhaustive()
     }
 }
@@ -611,11 +609,38 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_dropped_job_whose_future_panics_on_drop_still_tells_its_callback() {
+        struct Bomb;
+        impl Drop for Bomb {
+            fn drop(&mut self) {
+                panic!("bomb");
+            }
+        }
+        let heard = Arc::new(std::sync::Mutex::new(None));
+        let bomb = Bomb;
+        let job = Job::with_callback(
+            async move {
+                let _held = bomb;
+                Ok::<u8, ()>(1)
+            },
+            {
+                let heard = Arc::clone(&heard);
+                move |outcome| *heard.lock().unwrap() = Some(outcome)
+            },
+        );
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        drop(job);
+        std::panic::set_hook(hook);
+        assert_eq!(*heard.lock().unwrap(), Some(Outcome::Cancelled));
+    }
+
     #[tokio::test(flavor = "current_thread", start_paused = true)]
     async fn a_dropped_job_cancels_its_handle() {
         let (job, handle) = Job::new(async { Ok::<_, ()>(1) });
         assert_eq!(job.options(), JobOptions::new());
-        assert!(format!("{job:?}").contains("settled: false"));
+        assert!(format!("{job:?}").contains(&format!("id: {:?}", job.id())));
         drop(job);
         assert_eq!(handle.await, Outcome::Cancelled);
     }

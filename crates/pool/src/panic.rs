@@ -7,7 +7,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::job::Body;
+use crate::job::{Body, Finish, JobId};
 
 /// The message of a panic payload: its `&str` or `String`, `"Box<dyn Any>"` otherwise.
 pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
@@ -38,6 +38,16 @@ where
 pub(crate) fn drop_unwind(body: Pin<&mut dyn Body>) -> Result<(), String> {
     catch_unwind(AssertUnwindSafe(move || body.drop_future()))
         .map_err(|payload| panic_message(&*payload))
+}
+
+/// Ends a job: drops its future (catching a panic in its destructor, which is logged), then
+/// tells its handle or callback `how` it ended. Every way a job ends goes through here, so the
+/// outcome is published even when the future's drop panics.
+pub(crate) fn finish(mut body: Pin<Box<dyn Body>>, how: Finish, id: JobId) {
+    if let Err(message) = drop_unwind(body.as_mut()) {
+        tracing::debug!(job = id.get(), %message, "dropping a job's future panicked");
+    }
+    body.as_mut().publish(how);
 }
 
 #[cfg(test)]

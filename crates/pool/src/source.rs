@@ -56,10 +56,11 @@ pub struct Fed<S> {
     pub refused: Option<Job>,
 }
 
-/// Releases one feed-window permit when the job it wraps ends (and delegates everything else).
+/// Holds one feed-window permit until the job it wraps ends (when the box is dropped, right after
+/// the outcome is published), and delegates everything else.
 struct Windowed {
     inner: BoxedBody,
-    permit: Option<OwnedSemaphorePermit>,
+    _permit: OwnedSemaphorePermit,
 }
 
 impl Body for Windowed {
@@ -72,9 +73,7 @@ impl Body for Windowed {
     }
 
     fn publish(self: Pin<&mut Self>, how: Finish) {
-        let this = self.get_mut();
-        this.inner.as_mut().publish(how);
-        this.permit = None;
+        self.get_mut().inner.as_mut().publish(how);
     }
 }
 
@@ -98,7 +97,7 @@ where
         job.body = job.body.take().map(|inner| -> BoxedBody {
             Box::pin(Windowed {
                 inner,
-                permit: Some(permit),
+                _permit: permit,
             })
         });
         match submit_waiting_for_room(&core, job).await {

@@ -25,7 +25,7 @@ use tracing::Span;
 
 use crate::inner::{ABORTING, CLOSING, Core};
 use crate::job::{BoxedBody, Finish, Job, OutcomeKind, Status};
-use crate::panic::{drop_unwind, poll_unwind};
+use crate::panic::{self, poll_unwind};
 
 /// Most jobs taken from a queue under one lock.
 const BATCH: usize = 64;
@@ -211,11 +211,8 @@ impl Worker {
         if self.core.flags.load(Relaxed) & CLOSING != 0 {
             self.core.tally(kind, job.id);
         }
-        if let Some(mut body) = job.body.take() {
-            if let Err(message) = drop_unwind(body.as_mut()) {
-                tracing::debug!(job = job.id.get(), %message, "dropping a job's future panicked");
-            }
-            body.as_mut().publish(finish);
+        if let Some(body) = job.body.take() {
+            panic::finish(body, finish, job.id);
         }
     }
 
