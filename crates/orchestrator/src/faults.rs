@@ -23,7 +23,7 @@ pub enum Fault {
 
 /// Random faults: each attempt draws once from a hash of (seed, task index, attempt), so the draw
 /// does not depend on scheduling.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 struct Rates {
     seed: u64,
     fail: f64,
@@ -81,14 +81,7 @@ impl FaultPlan {
     /// `0..=1` and tried in that order.
     #[must_use]
     pub fn random(mut self, seed: u64, fail: f64, panic: f64, hang: f64) -> Self {
-        let rates = self.rates.get_or_insert(Rates {
-            seed,
-            fail: 0.0,
-            panic: 0.0,
-            hang: 0.0,
-            slow: 0.0,
-            slow_max: Duration::ZERO,
-        });
+        let rates = self.rates.get_or_insert_with(Rates::default);
         rates.seed = seed;
         rates.fail = clamp(fail);
         rates.panic = clamp(panic);
@@ -96,14 +89,13 @@ impl FaultPlan {
         self
     }
 
-    /// With [`random`](Self::random): slows attempts down with probability `rate`, each by a
-    /// drawn delay up to `max`.
+    /// Slows attempts down with probability `rate`, each by a drawn delay up to `max`, drawing
+    /// from the seed given to [`random`](Self::random) (before or after this call; 0 without it).
     #[must_use]
     pub fn random_slow(mut self, rate: f64, max: Duration) -> Self {
-        if let Some(rates) = &mut self.rates {
-            rates.slow = clamp(rate);
-            rates.slow_max = max;
-        }
+        let rates = self.rates.get_or_insert_with(Rates::default);
+        rates.slow = clamp(rate);
+        rates.slow_max = max;
         self
     }
 
@@ -199,5 +191,11 @@ mod tests {
         assert!(
             matches!(slow.fault_for("t", 0, 1), Some(Fault::Slow(d)) if d <= Duration::from_secs(1))
         );
+        // The order of the two calls does not matter (it used to drop `random_slow` if first).
+        let first = FaultPlan::new()
+            .random_slow(1.0, Duration::from_secs(1))
+            .random(1, 0.0, 0.0, 0.0);
+        let draws = |p: &FaultPlan| (0..50).map(|i| p.fault_for("t", i, 1)).collect::<Vec<_>>();
+        assert_eq!(draws(&first), draws(&slow));
     }
 }
