@@ -302,14 +302,19 @@ impl Run {
             self.admitted += 1;
             self.push(ctx, node, compensation, true, None);
         } else {
-            self.seq += 1;
-            self.local.push(Local {
-                priority: self.priority(node),
-                seq: Reverse(self.seq),
-                node: node as u32,
-                compensation,
-            });
+            self.hold_back(node, compensation);
         }
+    }
+
+    /// Holds an attempt back until the run's parallelism allows it (highest priority, then FIFO).
+    fn hold_back(&mut self, node: usize, compensation: bool) {
+        self.seq += 1;
+        self.local.push(Local {
+            priority: self.priority(node),
+            seq: Reverse(self.seq),
+            node: node as u32,
+            compensation,
+        });
     }
 
     /// Releases held-back attempts while the run's parallelism allows.
@@ -391,13 +396,7 @@ impl Run {
         if !item.counted {
             if self.admitted >= self.limit {
                 // A retry came due while the run is at its limit: it waits its turn.
-                self.seq += 1;
-                self.local.push(Local {
-                    priority: self.priority(node),
-                    seq: Reverse(self.seq),
-                    node: item.node,
-                    compensation: item.compensation,
-                });
+                self.hold_back(node, item.compensation);
                 return None;
             }
             self.admitted += 1;

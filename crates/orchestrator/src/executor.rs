@@ -296,22 +296,8 @@ fn pool_job(attempt: Attempt) -> Job {
     }
 }
 
-/// An executor chosen at run time (a pool, or agents): the orchestrator over a trait object.
-impl Executor for Arc<dyn Executor> {
-    fn capacity(&self) -> usize {
-        (**self).capacity()
-    }
-
-    fn execute(&self, attempt: Attempt) {
-        (**self).execute(attempt);
-    }
-
-    fn execute_batch(&self, attempts: &mut Vec<Attempt>) {
-        (**self).execute_batch(attempts);
-    }
-}
-
-impl<X: Executor> Executor for Arc<X> {
+/// A shared executor, or one chosen at run time (`Arc<dyn Executor>`: a pool, or agents).
+impl<X: Executor + ?Sized> Executor for Arc<X> {
     fn capacity(&self) -> usize {
         (**self).capacity()
     }
