@@ -198,7 +198,7 @@ impl Task {
         self
     }
 
-    /// Adds a tag (for reports, filters and, later, agent selection).
+    /// Adds a tag, shown in reports and events (agents are chosen by [`requires`](Task::requires)).
     #[must_use]
     pub fn tag(mut self, tag: impl Into<String>) -> Self {
         self.tags.push(tag.into());
