@@ -10,6 +10,7 @@ use std::time::Duration;
 use baton_breaker::Breaker;
 use baton_queue::Priority;
 use baton_retry::Policy;
+use baton_saga::CancelToken;
 
 use crate::context::TaskContext;
 use crate::error::TaskError;
@@ -33,33 +34,49 @@ where
     Fut: Future<Output = Result<T, TaskError>> + Send + 'static,
     T: Any + Send + Sync,
 {
-    let handler = Arc::new(handler);
-    Arc::new(move |ctx: TaskContext, fault: Option<Fault>| {
-        let handler = Arc::clone(&handler);
-        Box::pin(async move {
+    // The handler is kept inline and called here, on the worker's first poll of the attempt:
+    // no second reference count to touch per attempt, one allocation for the whole attempt.
+    Arc::new(
+        move |ctx: TaskContext, fault: Option<Fault>| -> BoxedAttempt {
             // Compensations run to their end: the run's cancellation is what started them.
             let cancel = (!ctx.compensating).then(|| ctx.shared.cancel.clone());
-            let work = async move {
-                match fault {
-                    None => {}
-                    Some(Fault::Fail) => return Err(TaskError::msg("injected failure")),
-                    Some(Fault::Panic) => panic!("injected panic"),
-                    Some(Fault::Hang) => std::future::pending::<()>().await,
-                    Some(Fault::Slow(delay)) => tokio::time::sleep(delay).await,
+            match fault {
+                None => watch(cancel, handler(ctx)),
+                Some(Fault::Fail) => {
+                    Box::pin(std::future::ready(Err(TaskError::msg("injected failure"))))
                 }
-                handler(ctx).await.map(|value| Box::new(value) as Output)
-            };
-            match cancel {
-                None => work.await,
-                Some(token) => {
-                    tokio::select! {
-                        biased;
-                        result = work => result,
-                        () = token.cancelled() => Err(TaskError::cancelled()),
-                    }
+                Some(Fault::Panic) => Box::pin(async { panic!("injected panic") }),
+                Some(Fault::Hang) => watch(cancel, std::future::pending::<Result<T, TaskError>>()),
+                Some(Fault::Slow(delay)) => {
+                    let work = handler(ctx);
+                    watch(cancel, async move {
+                        tokio::time::sleep(delay).await;
+                        work.await
+                    })
                 }
             }
-        })
+        },
+    )
+}
+
+/// Boxes an attempt's work, ending it early with a cancellation error when `cancel` fires.
+fn watch<Fut, T>(cancel: Option<CancelToken>, work: Fut) -> BoxedAttempt
+where
+    Fut: Future<Output = Result<T, TaskError>> + Send + 'static,
+    T: Any + Send + Sync,
+{
+    Box::pin(async move {
+        let work = async move { work.await.map(|value| Box::new(value) as Output) };
+        match cancel {
+            None => work.await,
+            Some(token) => {
+                tokio::select! {
+                    biased;
+                    result = work => result,
+                    () = token.cancelled() => Err(TaskError::cancelled()),
+                }
+            }
+        }
     })
 }
 
