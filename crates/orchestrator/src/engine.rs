@@ -269,7 +269,7 @@ impl Run {
     }
 
     fn priority(&self, node: usize) -> Priority {
-        self.shared.spec.tasks[node].priority
+        self.shared.spec.hot[node].priority
     }
 
     /// Moves a task whose dependencies succeeded into the queue.
@@ -402,6 +402,7 @@ impl Run {
             self.admitted += 1;
         }
         if !item.compensation
+            && self.shared.spec.hot[node].extras
             && let Some(breaker) = &self.shared.spec.tasks[node].breaker
         {
             match breaker.try_acquire_owned() {
@@ -428,7 +429,6 @@ impl Run {
     ) -> Attempt {
         let since = self.since_now(ctx);
         let spec = &self.shared.spec;
-        let task = &spec.tasks[node];
         let n = &mut self.nodes[node];
         let attempt = if compensation {
             n.compensation_attempts += 1;
@@ -462,7 +462,7 @@ impl Run {
             );
         }
         let fault = match (&self.faults, compensation) {
-            (Some(plan), false) => plan.fault_for(&task.id, node, attempt),
+            (Some(plan), false) => plan.fault_for(&spec.tasks[node].id, node, attempt),
             _ => None,
         };
         let ctx_for_task = TaskContext {
@@ -487,10 +487,18 @@ impl Run {
             }),
         };
         self.running += 1;
+        // The task's spec is read only when it has something to say (most tasks: nothing).
+        let (timeout, requires) = match spec.hot[node].extras {
+            true => {
+                let task = &spec.tasks[node];
+                (task.timeout, task.requires.clone())
+            }
+            false => (None, None),
+        };
         Attempt {
             future,
-            timeout: task.timeout,
-            requires: task.requires.clone(),
+            timeout,
+            requires,
             done: Done::new(
                 Arc::clone(inbox),
                 Key {
@@ -916,8 +924,8 @@ impl Run {
         let tasks = self
             .nodes
             .iter()
-            .zip(&spec.tasks)
-            .map(|(n, t)| {
+            .zip(spec.tasks.iter().zip(&spec.hot))
+            .map(|(n, (t, hot))| {
                 match n.state {
                     TaskState::Succeeded => totals.succeeded += 1,
                     TaskState::Failed => totals.failed += 1,
@@ -938,7 +946,7 @@ impl Run {
                     id: Arc::clone(&t.id),
                     state: n.state,
                     attempts: n.attempts,
-                    priority: t.priority,
+                    priority: hot.priority,
                     tags: t.tags.clone(),
                     queued_at: n.queued_at.map(secs),
                     started_at: n.started_at.map(secs),

@@ -39,12 +39,11 @@ pub enum Boost {
 
 /// One task as a run needs it.
 ///
-/// Laid out so that what every attempt reads (priority, timeout, handler, requirements, breaker)
-/// fills the first cache line and nothing else: a run reads its tasks in dependency order, which
-/// is random in memory, and one line per task is all it then fetches on the hot path.
+/// Laid out so that what an attempt may read (timeout, handler, requirements, breaker) fills the
+/// first cache line and nothing else: a run reads its tasks in dependency order, which is random
+/// in memory, and one line per task is all a worker then fetches (the engine reads [`TaskHot`]).
 #[repr(C, align(64))]
 pub(crate) struct TaskSpec {
-    pub(crate) priority: Priority,
     pub(crate) timeout: Option<Duration>,
     pub(crate) handler: Handler,
     /// `None` when the task requires nothing (most tasks: no reference count to touch).
@@ -58,12 +57,23 @@ pub(crate) struct TaskSpec {
     pub(crate) tags: Vec<String>,
 }
 
+/// What the engine reads of a task on every attempt, in two bytes: a run's tasks' fit in cache
+/// together, and the engine touches a task's [`TaskSpec`] only when `extras` says it must.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TaskHot {
+    pub(crate) priority: Priority,
+    /// The task has a breaker, a timeout or requirements.
+    pub(crate) extras: bool,
+}
+
 /// A validated workflow, shared by its runs.
 pub(crate) struct Spec {
     pub(crate) name: Arc<str>,
     pub(crate) dag: Dag<String>,
     /// In node order: `tasks[i]` is node `i`.
     pub(crate) tasks: Vec<TaskSpec>,
+    /// `hot[i]` is what the engine reads of `tasks[i]` on every attempt.
+    pub(crate) hot: Vec<TaskHot>,
     pub(crate) max_parallelism: Option<usize>,
     pub(crate) failure_mode: FailureMode,
     pub(crate) saga: bool,
@@ -128,7 +138,7 @@ impl Workflow {
     /// The priority task `id` is queued at, boost included.
     pub fn effective_priority(&self, id: &str) -> Option<Priority> {
         let node = self.spec.dag.node_id(id)?;
-        Some(self.spec.tasks[node.index()].priority)
+        Some(self.spec.hot[node.index()].priority)
     }
 }
 
@@ -288,19 +298,25 @@ impl WorkflowBuilder {
                 boosted[node.index()] = true;
             }
         }
+        let mut hot = Vec::with_capacity(self.tasks.len());
         let tasks = self
             .tasks
             .into_iter()
             .enumerate()
             .map(|(i, task)| {
                 debug_assert_eq!(dag.id(NodeId::new(i as u32)), &task.id);
-                TaskSpec {
-                    id: task.id.into(),
+                hot.push(TaskHot {
                     priority: if boosted[i] {
                         raise(task.priority)
                     } else {
                         task.priority
                     },
+                    extras: task.breaker.is_some()
+                        || task.timeout.is_some()
+                        || !task.requires.is_empty(),
+                });
+                TaskSpec {
+                    id: task.id.into(),
                     retry: task.retry.unwrap_or(self.retry),
                     timeout: task.timeout,
                     handler: task.handler,
@@ -317,6 +333,7 @@ impl WorkflowBuilder {
                 name: self.name.into(),
                 dag,
                 tasks,
+                hot,
                 max_parallelism: self.max_parallelism,
                 failure_mode: self.failure_mode,
                 saga: self.saga,
@@ -366,6 +383,22 @@ mod tests {
         assert_eq!(align_of::<TaskSpec>(), 64);
         let end = offset_of!(TaskSpec, breaker) + size_of::<Option<Breaker>>();
         assert!(end <= 64, "the hot fields end at byte {end}");
+    }
+
+    #[test]
+    fn what_the_engine_reads_of_a_task_is_two_bytes_and_says_when_to_read_more() {
+        assert_eq!(size_of::<TaskHot>(), 2);
+        let wf = Workflow::builder("w")
+            .task(noop("plain").priority(Priority::Low))
+            .task(noop("timed").timeout(Duration::from_secs(1)))
+            .task(noop("picky").requires(["gpu"]))
+            .task(noop("guarded").breaker(Breaker::builder().build().unwrap()))
+            .boost(Boost::None)
+            .build()
+            .unwrap();
+        let extras: Vec<bool> = wf.spec.hot.iter().map(|h| h.extras).collect();
+        assert_eq!(extras, [false, true, true, true]);
+        assert_eq!(wf.spec.hot[0].priority, Priority::Low);
     }
 
     #[test]
