@@ -94,6 +94,7 @@ pub use error::{ConfigError, JobError, SubmitError};
 pub use handle::JobHandle;
 pub use histogram::LatencySummary;
 pub use job::{Job, JobId, JobOptions, Outcome, OutcomeKind};
+pub use panic::poll_unwind;
 pub use pool::Pool;
 pub use shutdown::ShutdownReport;
 pub use source::{ChannelSource, Fed, JobSender, JobSource, channel};

@@ -20,14 +20,25 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-/// Polls `fut` once; a panic comes back as `Err(message)`.
+/// Polls `fut` once; a panic comes back as `Err(message)` (the payload's `&str` or `String`,
+/// `"Box<dyn Any>"` otherwise). The pool polls every job through this; a job that runs several
+/// futures of its own uses it to give each its own outcome.
 ///
-/// `AssertUnwindSafe` is sound here in the sense that matters: after a panic the job's future is
-/// never polled again (the worker drops it), so no broken invariant inside it is observed.
-pub(crate) fn poll_unwind<F>(
-    fut: Pin<&mut F>,
-    cx: &mut Context<'_>,
-) -> Result<Poll<F::Output>, String>
+/// `AssertUnwindSafe` is sound here in the sense that matters: after a panic the future must not
+/// be polled again (the pool drops it), so no broken invariant inside it is observed.
+///
+/// ```
+/// use std::future::Future;
+/// use std::task::{Context, Poll, Waker};
+///
+/// let mut cx = Context::from_waker(Waker::noop());
+/// let mut fine = std::pin::pin!(async { 7 });
+/// assert_eq!(baton_pool::poll_unwind(fine.as_mut(), &mut cx), Ok(Poll::Ready(7)));
+/// let mut bad = std::pin::pin!(async { panic!("boom") });
+/// # std::panic::set_hook(Box::new(|_| {}));
+/// assert_eq!(baton_pool::poll_unwind(bad.as_mut(), &mut cx), Err("boom".to_owned()));
+/// ```
+pub fn poll_unwind<F>(fut: Pin<&mut F>, cx: &mut Context<'_>) -> Result<Poll<F::Output>, String>
 where
     F: Future + ?Sized,
 {
