@@ -196,6 +196,22 @@ impl Inbox {
         }
     }
 
+    /// Delivers every entry of `finished` (draining it) with one lock and at most one wake-up.
+    fn push_all(&self, finished: &mut Vec<Finished>) {
+        if finished.is_empty() {
+            return;
+        }
+        let was_empty = {
+            let mut batch = self.batch.lock().unwrap_or_else(PoisonError::into_inner);
+            let was_empty = batch.is_empty();
+            batch.append(finished);
+            was_empty
+        };
+        if was_empty {
+            self.notify.notify_one();
+        }
+    }
+
     /// Swaps the waiting batch into `into` (which must be empty).
     pub(crate) fn take(&self, into: &mut Vec<Finished>) {
         let mut batch = self.batch.lock().unwrap_or_else(PoisonError::into_inner);
@@ -230,6 +246,21 @@ impl Done {
     /// Reports how the attempt ended.
     pub fn finish(mut self, outcome: Outcome<TaskOutput, TaskError>) {
         self.send(outcome);
+    }
+
+    /// The report [`finish`](Done::finish) would deliver, for the caller to deliver with others
+    /// (`None` if it was delivered already).
+    fn into_finished(
+        mut self,
+        outcome: Outcome<TaskOutput, TaskError>,
+    ) -> Option<(Arc<Inbox>, Finished)> {
+        let inbox = self.inbox.take()?;
+        let finished = Finished {
+            key: self.key,
+            outcome,
+            ended: Instant::now(),
+        };
+        Some((inbox, finished))
     }
 
     fn send(&mut self, outcome: Outcome<TaskOutput, TaskError>) {
@@ -271,20 +302,120 @@ impl Executor for Pool {
     }
 
     fn execute_batch(&self, attempts: &mut Vec<Attempt>) {
-        if attempts.len() <= self.max_workers() {
+        let workers = self.max_workers();
+        if attempts.len() <= workers {
             // One job per worker queue at most: one lock per job either way, and no vector.
             for attempt in attempts.drain(..) {
                 self.execute(attempt);
             }
             return;
         }
-        let mut jobs: Vec<Job> = attempts.drain(..).map(pool_job).collect();
+        // A deep batch: the engine prefetches deeply only while attempts end within microseconds.
+        // Those without a timeout run in chunks, one pool job per worker, each chunk in the
+        // engine's order; the rest are a job each (the pool enforces their timeouts).
+        let (timed, untimed): (Vec<Attempt>, Vec<Attempt>) =
+            attempts.drain(..).partition(|a| a.timeout.is_some());
+        let mut jobs: Vec<Job> = timed.into_iter().map(pool_job).collect();
+        let per_chunk = untimed.len().div_ceil(workers).max(1);
+        let mut untimed = untimed.into_iter();
+        loop {
+            let chunk: Vec<Attempt> = untimed.by_ref().take(per_chunk).collect();
+            match chunk.len() {
+                0 => break,
+                1 => jobs.extend(chunk.into_iter().map(pool_job)),
+                // No pool timeout: a chunk's attempts have none, and it may run many.
+                _ => jobs.push(
+                    Job::detached(run_chunk(chunk, self.clone()))
+                        .with_options(JobOptions::new().no_timeout()),
+                ),
+            }
+        }
         self.submit_batch(&mut jobs);
         if !jobs.is_empty() {
             // Dropping the refused jobs reports their attempts Cancelled.
             tracing::debug!(refused = jobs.len(), "the pool refused attempts");
         }
     }
+}
+
+/// How many ended attempts a chunk gathers before it delivers them (it also delivers whenever an
+/// attempt has to wait, and when it ends): one lock and one wake-up per delivery.
+const CHUNK_DELIVERY: usize = 32;
+
+/// Attempts gathered by a chunk and not yet delivered. Delivered when dropped too: a chunk the
+/// pool drops (a shutdown) loses no outcome, and its attempts not yet run report `Cancelled`.
+struct Gathered {
+    inbox: Option<Arc<Inbox>>,
+    finished: Vec<Finished>,
+}
+
+impl Gathered {
+    fn add(&mut self, done: Done, outcome: Outcome<TaskOutput, TaskError>) {
+        let Some((inbox, finished)) = done.into_finished(outcome) else {
+            return;
+        };
+        match &self.inbox {
+            Some(ours) if !Arc::ptr_eq(ours, &inbox) => inbox.push(finished),
+            Some(_) => self.finished.push(finished),
+            None => {
+                self.inbox = Some(inbox);
+                self.finished.push(finished);
+            }
+        }
+        if self.finished.len() >= CHUNK_DELIVERY {
+            self.deliver();
+        }
+    }
+
+    fn deliver(&mut self) {
+        if let Some(inbox) = &self.inbox {
+            inbox.push_all(&mut self.finished);
+        }
+    }
+}
+
+impl Drop for Gathered {
+    fn drop(&mut self) {
+        self.deliver();
+    }
+}
+
+/// Runs `attempts` one after another in one pool job, each with its own outcome: a panic in one
+/// is that attempt's, and the next runs. Outcomes go out in small batches, and before any wait.
+/// An attempt that has to wait hands the attempts behind it back to `pool`, so that nothing
+/// waits behind it while another worker could run it.
+async fn run_chunk(attempts: Vec<Attempt>, pool: Pool) -> Result<(), std::convert::Infallible> {
+    let mut gathered = Gathered {
+        inbox: None,
+        finished: Vec::with_capacity(CHUNK_DELIVERY),
+    };
+    let mut rest = attempts.into_iter();
+    while let Some(attempt) = rest.next() {
+        let (future, done) = attempt.into_parts();
+        let mut future = std::pin::pin!(future);
+        let ended = std::future::poll_fn(|cx| match baton_pool::poll_unwind(future.as_mut(), cx) {
+            Ok(Poll::Pending) => {
+                // The attempt waits: what ended before it must not wait with it, and what is
+                // behind it goes back to the pool.
+                gathered.deliver();
+                if rest.len() > 0 {
+                    let mut behind: Vec<Attempt> = rest.by_ref().collect();
+                    pool.execute_batch(&mut behind);
+                }
+                Poll::Pending
+            }
+            Ok(Poll::Ready(result)) => Poll::Ready(Ok(result)),
+            Err(message) => Poll::Ready(Err(message)),
+        })
+        .await;
+        let outcome = match ended {
+            Ok(Ok(output)) => Outcome::Succeeded(output),
+            Ok(Err(error)) => Outcome::Failed(error),
+            Err(message) => Outcome::Panicked(message),
+        };
+        gathered.add(done, outcome);
+    }
+    Ok(())
 }
 
 /// An attempt as a pool job whose outcome goes to the attempt's [`Done`], with the attempt's
@@ -311,5 +442,125 @@ impl<X: Executor + ?Sized> Executor for Arc<X> {
 
     fn execute_batch(&self, attempts: &mut Vec<Attempt>) {
         (**self).execute_batch(attempts);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attempt(inbox: &Arc<Inbox>, node: u32, work: BoxedAttempt) -> Attempt {
+        let key = Key {
+            slot: 0,
+            run: 1,
+            node,
+            compensation: false,
+        };
+        Attempt {
+            future: AttemptFuture::boxed(work),
+            timeout: None,
+            done: Done::new(Arc::clone(inbox), key),
+            requires: None,
+        }
+    }
+
+    fn ended(inbox: &Inbox) -> Vec<(u32, OutcomeKind)> {
+        let mut batch = Vec::new();
+        inbox.take(&mut batch);
+        batch
+            .iter()
+            .map(|f| (f.key.node, f.outcome.kind()))
+            .collect()
+    }
+
+    use baton_pool::OutcomeKind;
+
+    #[tokio::test]
+    async fn a_chunk_gives_each_attempt_its_own_outcome_in_order() {
+        let inbox = Arc::new(Inbox::default());
+        let chunk = vec![
+            attempt(&inbox, 0, Box::pin(async { Ok(Box::new(()) as Output) })),
+            attempt(&inbox, 1, Box::pin(async { panic!("boom") })),
+            attempt(&inbox, 2, Box::pin(async { Err(TaskError::msg("no")) })),
+            attempt(&inbox, 3, Box::pin(async { Ok(Box::new(()) as Output) })),
+        ];
+        run_chunk(chunk, pool(1)).await.unwrap();
+        use OutcomeKind::*;
+        assert_eq!(
+            ended(&inbox),
+            [(0, Succeeded), (1, Panicked), (2, Failed), (3, Succeeded)]
+        );
+    }
+
+    fn pool(workers: usize) -> Pool {
+        Pool::builder().workers(workers).build().unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_waiting_attempt_delivers_what_ended_and_hands_back_what_is_behind_it() {
+        let inbox = Arc::new(Inbox::default());
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let chunk = vec![
+            attempt(&inbox, 0, Box::pin(async { Ok(Box::new(()) as Output) })),
+            attempt(
+                &inbox,
+                1,
+                Box::pin(async {
+                    let _ = released.await;
+                    Ok(Box::new(()) as Output)
+                }),
+            ),
+            attempt(&inbox, 2, Box::pin(async { Ok(Box::new(()) as Output) })),
+        ];
+        let pool = pool(2);
+        let waiting = tokio::spawn(run_chunk(chunk, pool.clone()));
+        pool.idle().await;
+        tokio::task::yield_now().await;
+        // The first was delivered before the second began to wait; the third ran elsewhere
+        // meanwhile, not behind it.
+        use OutcomeKind::*;
+        assert_eq!(ended(&inbox), [(0, Succeeded), (2, Succeeded)]);
+        release.send(()).unwrap();
+        waiting.await.unwrap().unwrap();
+        assert_eq!(ended(&inbox), [(1, Succeeded)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_chunk_dropped_mid_way_loses_no_outcome() {
+        let inbox = Arc::new(Inbox::default());
+        let pending = || -> BoxedAttempt {
+            Box::pin(async {
+                std::future::pending::<()>().await;
+                Ok(Box::new(()) as Output)
+            })
+        };
+        let chunk = vec![
+            attempt(&inbox, 0, Box::pin(async { Ok(Box::new(()) as Output) })),
+            attempt(&inbox, 1, pending()),
+        ];
+        let mut running = Box::pin(run_chunk(chunk, pool(1)));
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(running.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(ended(&inbox), [(0, OutcomeKind::Succeeded)]);
+        // Dropped (a pool shutdown): the waiting attempt is cancelled, not lost.
+        drop(running);
+        assert_eq!(ended(&inbox), [(1, OutcomeKind::Cancelled)]);
+    }
+
+    #[test]
+    fn a_full_chunk_delivers_in_batches() {
+        let inbox = Arc::new(Inbox::default());
+        let mut gathered = Gathered {
+            inbox: None,
+            finished: Vec::new(),
+        };
+        for node in 0..CHUNK_DELIVERY as u32 - 1 {
+            let done = attempt(&inbox, node, Box::pin(async { Err(TaskError::msg("x")) })).done;
+            gathered.add(done, Outcome::Cancelled);
+        }
+        assert!(ended(&inbox).is_empty(), "held until the batch is full");
+        let done = attempt(&inbox, 99, Box::pin(async { Err(TaskError::msg("x")) })).done;
+        gathered.add(done, Outcome::Cancelled);
+        assert_eq!(ended(&inbox).len(), CHUNK_DELIVERY);
     }
 }
