@@ -185,29 +185,25 @@ pub(crate) struct Inbox {
 
 impl Inbox {
     fn push(&self, finished: Finished) {
-        let was_empty = {
-            let mut batch = self.batch.lock().unwrap_or_else(PoisonError::into_inner);
-            batch.push(finished);
-            batch.len() == 1
-        };
-        if was_empty {
-            // One wake-up per batch: the engine takes everything that arrived meanwhile.
-            self.notify.notify_one();
-        }
+        self.deliver(|batch| batch.push(finished));
     }
 
     /// Delivers every entry of `finished` (draining it) with one lock and at most one wake-up.
     fn push_all(&self, finished: &mut Vec<Finished>) {
-        if finished.is_empty() {
-            return;
+        if !finished.is_empty() {
+            self.deliver(|batch| batch.append(finished));
         }
+    }
+
+    fn deliver(&self, add: impl FnOnce(&mut Vec<Finished>)) {
         let was_empty = {
             let mut batch = self.batch.lock().unwrap_or_else(PoisonError::into_inner);
             let was_empty = batch.is_empty();
-            batch.append(finished);
+            add(&mut batch);
             was_empty
         };
         if was_empty {
+            // One wake-up per batch: the engine takes everything that arrived meanwhile.
             self.notify.notify_one();
         }
     }
@@ -254,6 +250,16 @@ impl Done {
         mut self,
         outcome: Outcome<TaskOutput, TaskError>,
     ) -> Option<(Arc<Inbox>, Finished)> {
+        self.take(outcome)
+    }
+
+    fn send(&mut self, outcome: Outcome<TaskOutput, TaskError>) {
+        if let Some((inbox, finished)) = self.take(outcome) {
+            inbox.push(finished);
+        }
+    }
+
+    fn take(&mut self, outcome: Outcome<TaskOutput, TaskError>) -> Option<(Arc<Inbox>, Finished)> {
         let inbox = self.inbox.take()?;
         let finished = Finished {
             key: self.key,
@@ -261,16 +267,6 @@ impl Done {
             ended: Instant::now(),
         };
         Some((inbox, finished))
-    }
-
-    fn send(&mut self, outcome: Outcome<TaskOutput, TaskError>) {
-        if let Some(inbox) = self.inbox.take() {
-            inbox.push(Finished {
-                key: self.key,
-                outcome,
-                ended: Instant::now(),
-            });
-        }
     }
 }
 
