@@ -488,12 +488,11 @@ impl Run {
         };
         self.running += 1;
         // The task's spec is read only when it has something to say (most tasks: nothing).
-        let (timeout, requires) = match spec.hot[node].extras {
-            true => {
-                let task = &spec.tasks[node];
-                (task.timeout, task.requires.clone())
-            }
-            false => (None, None),
+        let (timeout, requires) = if spec.hot[node].extras {
+            let task = &spec.tasks[node];
+            (task.timeout, task.requires.clone())
+        } else {
+            (None, None)
         };
         Attempt {
             future,

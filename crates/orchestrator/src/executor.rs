@@ -244,21 +244,14 @@ impl Done {
         self.send(outcome);
     }
 
-    /// The report [`finish`](Done::finish) would deliver, for the caller to deliver with others
-    /// (`None` if it was delivered already).
-    fn into_finished(
-        mut self,
-        outcome: Outcome<TaskOutput, TaskError>,
-    ) -> Option<(Arc<Inbox>, Finished)> {
-        self.take(outcome)
-    }
-
     fn send(&mut self, outcome: Outcome<TaskOutput, TaskError>) {
         if let Some((inbox, finished)) = self.take(outcome) {
             inbox.push(finished);
         }
     }
 
+    /// The report to deliver and where (`None` if it was delivered already): a chunk delivers
+    /// several at once.
     fn take(&mut self, outcome: Outcome<TaskOutput, TaskError>) -> Option<(Arc<Inbox>, Finished)> {
         let inbox = self.inbox.take()?;
         let finished = Finished {
@@ -346,8 +339,8 @@ struct Gathered {
 }
 
 impl Gathered {
-    fn add(&mut self, done: Done, outcome: Outcome<TaskOutput, TaskError>) {
-        let Some((inbox, finished)) = done.into_finished(outcome) else {
+    fn add(&mut self, mut done: Done, outcome: Outcome<TaskOutput, TaskError>) {
+        let Some((inbox, finished)) = done.take(outcome) else {
             return;
         };
         match &self.inbox {
@@ -404,11 +397,7 @@ async fn run_chunk(attempts: Vec<Attempt>, pool: Pool) -> Result<(), std::conver
             Err(message) => Poll::Ready(Err(message)),
         })
         .await;
-        let outcome = match ended {
-            Ok(Ok(output)) => Outcome::Succeeded(output),
-            Ok(Err(error)) => Outcome::Failed(error),
-            Err(message) => Outcome::Panicked(message),
-        };
+        let outcome = ended.map_or_else(Outcome::Panicked, Outcome::from);
         gathered.add(done, outcome);
     }
     Ok(())
@@ -443,6 +432,8 @@ impl<X: Executor + ?Sized> Executor for Arc<X> {
 
 #[cfg(test)]
 mod tests {
+    use baton_pool::OutcomeKind;
+
     use super::*;
 
     fn attempt(inbox: &Arc<Inbox>, node: u32, work: BoxedAttempt) -> Attempt {
@@ -469,7 +460,9 @@ mod tests {
             .collect()
     }
 
-    use baton_pool::OutcomeKind;
+    fn pool(workers: usize) -> Pool {
+        Pool::builder().workers(workers).build().unwrap()
+    }
 
     #[tokio::test]
     async fn a_chunk_gives_each_attempt_its_own_outcome_in_order() {
@@ -486,10 +479,6 @@ mod tests {
             ended(&inbox),
             [(0, Succeeded), (1, Panicked), (2, Failed), (3, Succeeded)]
         );
-    }
-
-    fn pool(workers: usize) -> Pool {
-        Pool::builder().workers(workers).build().unwrap()
     }
 
     #[tokio::test(start_paused = true)]

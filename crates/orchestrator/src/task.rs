@@ -48,6 +48,7 @@ where
                 Some(Fault::Panic) => Box::pin(async { panic!("injected panic") }),
                 Some(Fault::Hang) => watch(cancel, std::future::pending::<Result<T, TaskError>>()),
                 Some(Fault::Slow(delay)) => {
+                    // Called now, polled after the delay: the slowness is the attempt's work.
                     let work = handler(ctx);
                     watch(cancel, async move {
                         tokio::time::sleep(delay).await;

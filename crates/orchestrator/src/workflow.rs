@@ -57,7 +57,7 @@ pub(crate) struct TaskSpec {
     pub(crate) tags: Vec<String>,
 }
 
-/// What the engine reads of a task on every attempt, in two bytes: a run's tasks' fit in cache
+/// What the engine reads of a task on every attempt, in two bytes: a run's tasks fit in cache
 /// together, and the engine touches a task's [`TaskSpec`] only when `extras` says it must.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct TaskHot {

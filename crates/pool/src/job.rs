@@ -138,11 +138,7 @@ impl Finish {
     /// was cancelled at an await).
     pub(crate) fn into_outcome<T, E>(self, staged: Option<Result<T, E>>) -> Outcome<T, E> {
         match self {
-            Finish::Completed => match staged {
-                Some(Ok(value)) => Outcome::Succeeded(value),
-                Some(Err(error)) => Outcome::Failed(error),
-                None => Outcome::Cancelled,
-            },
+            Finish::Completed => staged.map_or(Outcome::Cancelled, Outcome::from),
             Finish::Panicked(message) => Outcome::Panicked(message),
             Finish::TimedOut(after) => Outcome::TimedOut(after),
             Finish::Cancelled => Outcome::Cancelled,
@@ -507,6 +503,24 @@ pub enum Outcome<T, E> {
     TimedOut(Duration),
     /// The job was cancelled before it finished: through its handle, or by a shutdown.
     Cancelled,
+}
+
+/// A job's own result: `Ok` is [`Succeeded`](Outcome::Succeeded), `Err` is
+/// [`Failed`](Outcome::Failed).
+///
+/// ```
+/// use baton_pool::Outcome;
+///
+/// assert_eq!(Outcome::from(Ok::<u8, ()>(7)), Outcome::Succeeded(7));
+/// assert_eq!(Outcome::from(Err::<u8, _>("no")), Outcome::Failed("no"));
+/// ```
+impl<T, E> From<Result<T, E>> for Outcome<T, E> {
+    fn from(result: Result<T, E>) -> Self {
+        match result {
+            Ok(value) => Outcome::Succeeded(value),
+            Err(error) => Outcome::Failed(error),
+        }
+    }
 }
 
 impl<T, E> Outcome<T, E> {
