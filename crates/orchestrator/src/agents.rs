@@ -157,12 +157,12 @@ impl Executor for AgentExecutor {
             let _selected = selected;
             tokio::select! {
                 biased;
-                result = future => result.map(|output| output.0),
+                result = future => result,
                 () = lost.cancelled() => Err(TaskError::msg(format!("agent lost: `{agent_id}`"))),
             }
         };
         executor.execute(Attempt {
-            future: AttemptFuture::boxed(Box::pin(wrapped)),
+            future: AttemptFuture::wrapped(wrapped),
             timeout,
             done,
             requires,

@@ -555,8 +555,8 @@ impl Run {
         }
         let stopping = self.stop.is_some();
         let failure = match Ended::of(outcome, stopping) {
-            Ended::Succeeded(output) => {
-                let _ = self.shared.outputs[node].set(output.0);
+            Ended::Succeeded => {
+                // Its output is in `shared.outputs` already: the worker stored it.
                 self.end_task(ctx, node, TaskState::Succeeded, at, None);
                 ctx.emit(self, Some(node), at, EventKind::Succeeded { attempt });
                 ctx.scratch.clear();
@@ -827,7 +827,7 @@ impl Run {
             retry_after: asked,
             ..
         } = match Ended::of(outcome, false) {
-            Ended::Succeeded(_) => {
+            Ended::Succeeded => {
                 self.nodes[node].state = TaskState::Compensated;
                 ctx.metrics.task_ended(TaskState::Compensated);
                 ctx.emit(self, Some(node), at, EventKind::Compensated { attempts });
@@ -1050,7 +1050,7 @@ impl Failure {
 
 /// How an attempt (of a task or a compensation) ended, classified once for both.
 enum Ended {
-    Succeeded(TaskOutput),
+    Succeeded,
     /// Cut short by its run stopping: neither a success nor a failure of the task.
     Interrupted,
     Failed(Failure),
@@ -1067,7 +1067,7 @@ impl Ended {
             timed_out,
         };
         match outcome {
-            Outcome::Succeeded(output) => Self::Succeeded(output),
+            Outcome::Succeeded(_) => Self::Succeeded,
             Outcome::Failed(error) if error.is_cancellation() => Self::Interrupted,
             Outcome::Failed(error) => Self::Failed(Failure {
                 retry_after: error.retry_after_delay(),

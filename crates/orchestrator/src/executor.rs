@@ -14,10 +14,10 @@ use tokio::time::Instant;
 
 use tracing::{Instrument, Span};
 
-use crate::context::TaskContext;
+use crate::context::{RunShared, TaskContext};
 use crate::error::TaskError;
 use crate::faults::Fault;
-use crate::task::{BoxedAttempt, Handler, Output};
+use crate::task::{BoxedAttempt, Handler};
 
 /// Runs attempts. The orchestrator never hands an executor more than
 /// [`capacity`](Executor::capacity) attempts at once (plus the
@@ -83,8 +83,10 @@ pub struct AttemptFuture {
 pub(crate) enum Stage {
     /// Not polled yet: what the task's handler will be called with.
     Unstarted(Start),
-    /// The handler's future.
-    Running(BoxedAttempt),
+    /// The handler's future, and where its output goes.
+    Running(Running),
+    /// A future already wrapped (by an executor that adds to the attempt, such as agents).
+    Wrapped(Pin<Box<dyn Future<Output = Result<TaskOutput, TaskError>> + Send>>),
     /// Resolved (or its start panicked).
     Spent,
 }
@@ -97,10 +99,81 @@ pub(crate) struct Start {
     pub(crate) span: Option<Span>,
 }
 
+/// A started attempt.
+pub(crate) struct Running {
+    work: BoxedAttempt,
+    run: Arc<RunShared>,
+    node: usize,
+    compensating: bool,
+    /// Resolves when the run is cancelled; made on the attempt's first wait (an attempt that
+    /// never waits never touches the run's cancellation).
+    cancelled: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+}
+
 impl AttemptFuture {
-    pub(crate) fn boxed(inner: BoxedAttempt) -> Self {
+    pub(crate) fn wrapped(
+        inner: impl Future<Output = Result<TaskOutput, TaskError>> + Send + 'static,
+    ) -> Self {
         Self {
-            stage: Stage::Running(inner),
+            stage: Stage::Wrapped(Box::pin(inner)),
+        }
+    }
+
+    /// Calls the handler: the first poll, on the worker.
+    fn start(start: Start) -> Result<Running, TaskError> {
+        // The handler is looked up here, on the worker: the engine never touches it. The run's
+        // own reference count is the one touched to call it (and the handlers are a dense
+        // column, not a line of each task's spec).
+        let run = Arc::clone(&start.ctx.shared);
+        let node = start.ctx.node.index();
+        let compensating = start.ctx.compensating;
+        let handler: &Handler = if compensating {
+            run.spec.tasks[node]
+                .compensation
+                .as_ref()
+                .ok_or_else(|| TaskError::permanent("the task has no compensation"))?
+        } else {
+            &run.spec.handlers[node]
+        };
+        let work = handler(start.ctx, start.fault);
+        let work = match start.span {
+            Some(span) => Box::pin(work.instrument(span)),
+            None => work,
+        };
+        Ok(Running {
+            work,
+            run,
+            node,
+            compensating,
+            cancelled: None,
+        })
+    }
+}
+
+impl Running {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<TaskOutput, TaskError>> {
+        match self.work.as_mut().poll(cx) {
+            Poll::Ready(Ok(output)) => {
+                if !self.compensating {
+                    // Set here, on the worker, before the outcome is reported: dependents are
+                    // released only after the engine takes the report, so they see it.
+                    let _ = self.run.outputs[self.node].set(output);
+                }
+                Poll::Ready(Ok(TaskOutput(())))
+            }
+            Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
+            // Compensations run to their end: the run's cancellation is what started them.
+            Poll::Pending if self.compensating => Poll::Pending,
+            Poll::Pending => {
+                let cancelled = self.cancelled.get_or_insert_with(|| {
+                    let token = self.run.cancel.clone();
+                    Box::pin(async move { token.cancelled().await })
+                });
+                match cancelled.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Err(TaskError::cancelled())),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
         }
     }
 }
@@ -113,35 +186,21 @@ impl Future for AttemptFuture {
         if let Stage::Unstarted(_) = this.stage
             && let Stage::Unstarted(start) = std::mem::replace(&mut this.stage, Stage::Spent)
         {
-            // The handler is looked up here, on the worker: the engine never touches it. The
-            // workflow's own reference count is the one touched to call it (the handler's is on
-            // a line of its own, one cache miss per attempt).
-            let spec = Arc::clone(&start.ctx.shared.spec);
-            let task = &spec.tasks[start.ctx.node.index()];
-            let handler: &Handler = if start.ctx.compensating {
-                let Some(compensation) = &task.compensation else {
-                    let error = TaskError::permanent("the task has no compensation");
-                    return Poll::Ready(Err(error));
-                };
-                compensation
-            } else {
-                &task.handler
-            };
-            let future = handler(start.ctx, start.fault);
-            this.stage = Stage::Running(match start.span {
-                Some(span) => Box::pin(future.instrument(span)),
-                None => future,
-            });
+            match Self::start(start) {
+                Ok(running) => this.stage = Stage::Running(running),
+                Err(error) => return Poll::Ready(Err(error)),
+            }
         }
-        let Stage::Running(future) = &mut this.stage else {
+        let result = match &mut this.stage {
+            Stage::Running(running) => std::task::ready!(running.poll(cx)),
+            Stage::Wrapped(future) => std::task::ready!(future.as_mut().poll(cx)),
             // Polled after it resolved: a contract breach by the executor.
-            return Poll::Ready(Err(TaskError::permanent(
+            Stage::Unstarted(_) | Stage::Spent => Err(TaskError::permanent(
                 "the attempt was polled after it ended",
-            )));
+            )),
         };
-        let result = std::task::ready!(future.as_mut().poll(cx));
         this.stage = Stage::Spent;
-        Poll::Ready(result.map(TaskOutput))
+        Poll::Ready(result)
     }
 }
 
@@ -151,8 +210,9 @@ impl fmt::Debug for AttemptFuture {
     }
 }
 
-/// A task's output on its way back to the orchestrator (opaque).
-pub struct TaskOutput(pub(crate) Output);
+/// That an attempt succeeded, on its way back to the orchestrator (opaque). The task's output
+/// itself is already stored in its run, where dependents read it.
+pub struct TaskOutput(());
 
 impl fmt::Debug for TaskOutput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -435,6 +495,7 @@ mod tests {
     use baton_pool::OutcomeKind;
 
     use super::*;
+    use crate::task::Output;
 
     fn attempt(inbox: &Arc<Inbox>, node: u32, work: BoxedAttempt) -> Attempt {
         let key = Key {
@@ -444,7 +505,7 @@ mod tests {
             compensation: false,
         };
         Attempt {
-            future: AttemptFuture::boxed(work),
+            future: AttemptFuture::wrapped(async move { work.await.map(|_| TaskOutput(())) }),
             timeout: None,
             done: Done::new(Arc::clone(inbox), key),
             requires: None,

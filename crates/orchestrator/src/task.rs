@@ -10,7 +10,6 @@ use std::time::Duration;
 use baton_breaker::Breaker;
 use baton_queue::Priority;
 use baton_retry::Policy;
-use baton_saga::CancelToken;
 
 use crate::context::TaskContext;
 use crate::error::TaskError;
@@ -25,7 +24,8 @@ pub(crate) type BoxedAttempt = Pin<Box<dyn Future<Output = Result<Output, TaskEr
 
 /// A handler with its types erased: called once per attempt, with the fault to inject (if any).
 /// The returned future does everything on the worker: the handler's own synchronous part runs
-/// there too (so its panic is the attempt's), and it stops at the run's cancellation.
+/// there too (so its panic is the attempt's). The run's cancellation is watched by the
+/// [`AttemptFuture`](crate::AttemptFuture) around it, and only once the attempt has to wait.
 pub(crate) type Handler = Arc<dyn Fn(TaskContext, Option<Fault>) -> BoxedAttempt + Send + Sync>;
 
 fn erase<F, Fut, T>(handler: F) -> Handler
@@ -38,19 +38,17 @@ where
     // no second reference count to touch per attempt, one allocation for the whole attempt.
     Arc::new(
         move |ctx: TaskContext, fault: Option<Fault>| -> BoxedAttempt {
-            // Compensations run to their end: the run's cancellation is what started them.
-            let cancel = (!ctx.compensating).then(|| ctx.shared.cancel.clone());
             match fault {
-                None => watch(cancel, handler(ctx)),
+                None => boxed(handler(ctx)),
                 Some(Fault::Fail) => {
                     Box::pin(std::future::ready(Err(TaskError::msg("injected failure"))))
                 }
                 Some(Fault::Panic) => Box::pin(async { panic!("injected panic") }),
-                Some(Fault::Hang) => watch(cancel, std::future::pending::<Result<T, TaskError>>()),
+                Some(Fault::Hang) => boxed(std::future::pending::<Result<T, TaskError>>()),
                 Some(Fault::Slow(delay)) => {
                     // Called now, polled after the delay: the slowness is the attempt's work.
                     let work = handler(ctx);
-                    watch(cancel, async move {
+                    boxed(async move {
                         tokio::time::sleep(delay).await;
                         work.await
                     })
@@ -60,25 +58,13 @@ where
     )
 }
 
-/// Boxes an attempt's work, ending it early with a cancellation error when `cancel` fires.
-fn watch<Fut, T>(cancel: Option<CancelToken>, work: Fut) -> BoxedAttempt
+/// Boxes an attempt's work, with its output type-erased.
+fn boxed<Fut, T>(work: Fut) -> BoxedAttempt
 where
     Fut: Future<Output = Result<T, TaskError>> + Send + 'static,
     T: Any + Send + Sync,
 {
-    Box::pin(async move {
-        let work = async move { work.await.map(|value| Box::new(value) as Output) };
-        match cancel {
-            None => work.await,
-            Some(token) => {
-                tokio::select! {
-                    biased;
-                    result = work => result,
-                    () = token.cancelled() => Err(TaskError::cancelled()),
-                }
-            }
-        }
-    })
+    Box::pin(async move { work.await.map(|value| Box::new(value) as Output) })
 }
 
 /// One task of a workflow: an id, an async handler, and how to run it.
