@@ -132,32 +132,50 @@ impl Ctx<'_> {
     }
 }
 
-/// One task's part of a run: what every task needs, kept small, because a run walks its tasks in
-/// dependency order, which is random in memory (see [`NodeCold`] for the rest).
+/// An instant in a run, in nanoseconds since the run started, or none yet: eight bytes where an
+/// `Option<u64>` takes sixteen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct At(u64);
+
+impl At {
+    const NONE: At = At(u64::MAX);
+
+    fn get(self) -> Option<u64> {
+        (self != Self::NONE).then_some(self.0)
+    }
+
+    fn is_some(self) -> bool {
+        self != Self::NONE
+    }
+}
+
+/// One task's part of a run: what every task needs, kept to 80 bytes (a line and a quarter),
+/// because a run walks its tasks in dependency order, which is random in memory (see
+/// [`NodeCold`] for the rest).
 struct NodeRun {
     state: TaskState,
-    attempts: u32,
-    compensation_attempts: u32,
     /// The task has an item in the queue or on its way there (`ticket` once pushed).
     in_queue: bool,
     /// Whether that item holds a parallelism slot.
     counted: bool,
-    ticket: Option<TaskId>,
+    /// Whether `ticket` is the queue's id of the task's item.
+    pushed: bool,
+    attempts: u32,
+    ticket: TaskId,
+    queued_at: At,
+    started_at: At,
+    ended_at: At,
     /// Nanoseconds since the run started.
-    queued_at: Option<u64>,
-    started_at: Option<u64>,
-    ended_at: Option<u64>,
     last_queued: u64,
     last_started: u64,
     wait: u64,
     run_time: u64,
-    /// The compensation failed for good (possibly before any attempt: it could not be queued).
-    compensation_failed: bool,
     /// Allocated for the tasks that need any of it.
     cold: Option<Box<NodeCold>>,
 }
 
-/// What only some tasks need: errors, retry delays, a breaker permit, a tracing span.
+/// What only some tasks need: errors, retry delays, a breaker permit, a tracing span, their
+/// compensation's progress.
 #[derive(Default)]
 struct NodeCold {
     error: Option<String>,
@@ -167,25 +185,27 @@ struct NodeCold {
     permit: Option<OwnedPermit>,
     /// The task's span, when tracing is on.
     span: Option<Span>,
+    compensation_attempts: u32,
+    /// The compensation failed for good (possibly before any attempt: it could not be queued).
+    compensation_failed: bool,
 }
 
 impl NodeRun {
     fn new() -> Self {
         Self {
             state: TaskState::Pending,
-            attempts: 0,
-            compensation_attempts: 0,
             in_queue: false,
             counted: false,
-            ticket: None,
-            queued_at: None,
-            started_at: None,
-            ended_at: None,
+            pushed: false,
+            attempts: 0,
+            ticket: TaskId::from_raw(0),
+            queued_at: At::NONE,
+            started_at: At::NONE,
+            ended_at: At::NONE,
             last_queued: 0,
             last_started: 0,
             wait: 0,
             run_time: 0,
-            compensation_failed: false,
             cold: None,
         }
     }
@@ -196,6 +216,28 @@ impl NodeRun {
 
     fn error(&self) -> Option<&String> {
         self.cold.as_ref().and_then(|c| c.error.as_ref())
+    }
+
+    fn compensation_attempts(&self) -> u32 {
+        self.cold.as_ref().map_or(0, |c| c.compensation_attempts)
+    }
+
+    fn compensation_failed(&self) -> bool {
+        self.cold.as_ref().is_some_and(|c| c.compensation_failed)
+    }
+
+    /// The queue's id of the task's item, once pushed.
+    fn ticket(&self) -> Option<TaskId> {
+        self.pushed.then_some(self.ticket)
+    }
+
+    fn take_ticket(&mut self) -> Option<TaskId> {
+        std::mem::take(&mut self.pushed).then_some(self.ticket)
+    }
+
+    fn set_ticket(&mut self, ticket: TaskId) {
+        self.ticket = ticket;
+        self.pushed = true;
     }
 }
 
@@ -282,7 +324,7 @@ impl Run {
         let since = self.since_now(ctx);
         let n = &mut self.nodes[node];
         n.state = TaskState::Queued;
-        n.queued_at = Some(since);
+        n.queued_at = At(since);
         n.last_queued = since;
         if !self.span.is_disabled() {
             n.cold().span = Some(tracing::info_span!(
@@ -343,7 +385,7 @@ impl Run {
         let n = &mut self.nodes[node];
         n.in_queue = true;
         n.counted = counted;
-        n.ticket = None;
+        n.pushed = false;
         self.in_queue += 1;
         *ctx.queued += 1;
         ctx.ops.push(Op::Push {
@@ -365,7 +407,7 @@ impl Run {
             return;
         }
         n.in_queue = false;
-        if let Some(ticket) = n.ticket.take() {
+        if let Some(ticket) = n.take_ticket() {
             ctx.ops.push(Op::Cancel { ticket });
         }
         if n.counted {
@@ -385,12 +427,12 @@ impl Run {
         let item = popped.item;
         let node = item.node as usize;
         let n = self.nodes.get_mut(node)?;
-        if !n.in_queue || n.ticket != Some(popped.id) {
+        if !n.in_queue || n.ticket() != Some(popped.id) {
             // Given up on already (a backend that could not cancel it): counted out back then.
             return None;
         }
         n.in_queue = false;
-        n.ticket = None;
+        n.pushed = false;
         self.in_queue -= 1;
         *ctx.queued -= 1;
         if !item.counted {
@@ -431,8 +473,9 @@ impl Run {
         let spec = &self.shared.spec;
         let n = &mut self.nodes[node];
         let attempt = if compensation {
-            n.compensation_attempts += 1;
-            n.compensation_attempts
+            let cold = n.cold();
+            cold.compensation_attempts += 1;
+            cold.compensation_attempts
         } else {
             n.attempts += 1;
             n.state = TaskState::Running;
@@ -440,7 +483,9 @@ impl Run {
         };
         let waited = since.saturating_sub(n.last_queued);
         if !compensation {
-            n.started_at.get_or_insert(since);
+            if !n.started_at.is_some() {
+                n.started_at = At(since);
+            }
             n.wait += waited;
         }
         n.last_started = since;
@@ -522,7 +567,7 @@ impl Run {
         let ran = end - n.last_started;
         if !finished.key.compensation {
             n.run_time += ran;
-            n.ended_at = Some(end);
+            n.ended_at = At(end);
         }
         ctx.metrics.run_time.record(ran as f64 * 1e-9);
         if finished.key.compensation {
@@ -691,7 +736,7 @@ impl Run {
         let since = self.since_start(at);
         let n = &mut self.nodes[node];
         n.state = state;
-        n.ended_at = Some(n.ended_at.map_or(since, |e| e.max(since)));
+        n.ended_at = At(n.ended_at.get().map_or(since, |e| e.max(since)));
         if error.is_some() {
             n.cold().error = error;
         }
@@ -819,7 +864,7 @@ impl Run {
         outcome: Outcome<TaskOutput, TaskError>,
         at: Instant,
     ) {
-        let attempts = self.nodes[node].compensation_attempts;
+        let attempts = self.nodes[node].compensation_attempts();
         // Compensations are not interrupted by the run: a dropped attempt is a failed one.
         let Failure {
             message,
@@ -845,7 +890,7 @@ impl Run {
         };
         let policy = self.shared.spec.tasks[node].compensation_retry;
         let seed = self.seed;
-        let first = self.nodes[node].compensation_attempts == 1;
+        let first = self.nodes[node].compensation_attempts() == 1;
         let cold = self.nodes[node].cold();
         if first {
             // The task's own retry delays are spent: the compensation draws from its policy.
@@ -877,7 +922,7 @@ impl Run {
             return;
         }
         self.nodes[node].state = TaskState::Failed;
-        self.nodes[node].compensation_failed = true;
+        self.nodes[node].cold().compensation_failed = true;
         ctx.metrics.task_ended(TaskState::Failed);
         if let Some(rb) = &mut self.rollback {
             rb.outstanding -= 1;
@@ -920,50 +965,49 @@ impl Run {
             tasks: self.nodes.len(),
             ..Totals::default()
         };
-        let tasks = self
-            .nodes
-            .iter()
-            .zip(spec.tasks.iter().zip(&spec.hot))
-            .map(|(n, (t, hot))| {
-                match n.state {
-                    TaskState::Succeeded => totals.succeeded += 1,
-                    TaskState::Failed => totals.failed += 1,
-                    TaskState::TimedOut => totals.timed_out += 1,
-                    TaskState::Cancelled => totals.cancelled += 1,
-                    TaskState::Skipped => totals.skipped += 1,
-                    TaskState::Compensated => totals.compensated += 1,
-                    _ => {}
-                }
-                if n.compensation_failed {
-                    totals.compensation_failed += 1;
-                }
-                totals.attempts += u64::from(n.attempts);
-                totals.retries += u64::from(n.attempts.saturating_sub(1));
-                totals.wait += secs(n.wait);
-                totals.run_time += secs(n.run_time);
-                TaskReport {
-                    id: Arc::clone(&t.id),
-                    state: n.state,
-                    attempts: n.attempts,
-                    priority: hot.priority,
-                    tags: t.tags.clone(),
-                    queued_at: n.queued_at.map(secs),
-                    started_at: n.started_at.map(secs),
-                    ended_at: n.ended_at.map(secs),
-                    wait: secs(n.wait),
-                    run_time: secs(n.run_time),
-                    error: n.error().cloned(),
-                    compensation: (n.compensation_attempts > 0 || n.compensation_failed).then(
-                        || CompensationReport {
-                            attempts: n.compensation_attempts,
-                            error: (n.state != TaskState::Compensated)
-                                .then(|| n.cold.as_ref()?.compensation_error.clone())
-                                .flatten(),
-                        },
-                    ),
-                }
-            })
-            .collect();
+        let tasks =
+            self.nodes
+                .iter()
+                .zip(spec.tasks.iter().zip(&spec.hot))
+                .map(|(n, (t, hot))| {
+                    match n.state {
+                        TaskState::Succeeded => totals.succeeded += 1,
+                        TaskState::Failed => totals.failed += 1,
+                        TaskState::TimedOut => totals.timed_out += 1,
+                        TaskState::Cancelled => totals.cancelled += 1,
+                        TaskState::Skipped => totals.skipped += 1,
+                        TaskState::Compensated => totals.compensated += 1,
+                        _ => {}
+                    }
+                    if n.compensation_failed() {
+                        totals.compensation_failed += 1;
+                    }
+                    totals.attempts += u64::from(n.attempts);
+                    totals.retries += u64::from(n.attempts.saturating_sub(1));
+                    totals.wait += secs(n.wait);
+                    totals.run_time += secs(n.run_time);
+                    TaskReport {
+                        id: Arc::clone(&t.id),
+                        state: n.state,
+                        attempts: n.attempts,
+                        priority: hot.priority,
+                        tags: t.tags.clone(),
+                        queued_at: n.queued_at.get().map(secs),
+                        started_at: n.started_at.get().map(secs),
+                        ended_at: n.ended_at.get().map(secs),
+                        wait: secs(n.wait),
+                        run_time: secs(n.run_time),
+                        error: n.error().cloned(),
+                        compensation: (n.compensation_attempts() > 0 || n.compensation_failed())
+                            .then(|| CompensationReport {
+                                attempts: n.compensation_attempts(),
+                                error: (n.state != TaskState::Compensated)
+                                    .then(|| n.cold.as_ref()?.compensation_error.clone())
+                                    .flatten(),
+                            }),
+                    }
+                })
+                .collect();
         let rollback = self.rollback.as_ref().map(|rb| Rollback {
             compensated: self.names(&rb.compensated),
             failed: self.names(&rb.failed),
@@ -991,9 +1035,9 @@ impl Run {
     /// From the task that ended last, back through the dependency that ended last at each step.
     fn critical_path(&self) -> CriticalPath {
         let ran = |i: usize| self.nodes[i].started_at.is_some();
-        let ended = |i: usize| self.nodes[i].ended_at.unwrap_or(0);
+        let ended = |i: usize| self.nodes[i].ended_at.get().unwrap_or(0);
         // Ties (instant tasks) go to the one that started later: a dependent, not its dependency.
-        let key = |i: usize| (ended(i), self.nodes[i].started_at, i);
+        let key = |i: usize| (ended(i), self.nodes[i].started_at.get(), i);
         let Some(mut current) = (0..self.nodes.len())
             .filter(|&i| ran(i))
             .max_by_key(|&i| key(i))
@@ -1013,7 +1057,7 @@ impl Run {
             current = dep;
         }
         path.reverse();
-        let first = self.nodes[path[0]].started_at.unwrap_or(0);
+        let first = self.nodes[path[0]].started_at.get().unwrap_or(0);
         let last = ended(*path.last().expect("the path has a task"));
         CriticalPath {
             tasks: path
@@ -1495,16 +1539,16 @@ where
 
     async fn push(&mut self, item: QueuedTask, options: PushOptions) {
         let node = item.node as usize;
-        let wanted = self.runs[item.slot as usize].as_ref().is_some_and(|r| {
-            r.id() == item.run && r.nodes[node].in_queue && r.nodes[node].ticket.is_none()
-        });
+        let wanted = self.runs[item.slot as usize]
+            .as_ref()
+            .is_some_and(|r| r.id() == item.run && r.nodes[node].in_queue && !r.nodes[node].pushed);
         if !wanted {
             return; // ended before its push was applied
         }
         match self.queue.push(item, options).await {
             Ok(ticket) => {
                 if let Some(run) = self.runs[item.slot as usize].as_mut() {
-                    run.nodes[node].ticket = Some(ticket);
+                    run.nodes[node].set_ticket(ticket);
                 }
             }
             Err(error) => {
@@ -1590,5 +1634,31 @@ where
             // The handle may have been dropped: the report is then discarded.
             let _ = reply.send(report);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_task_s_run_state_is_eighty_bytes_and_an_instant_eight() {
+        assert_eq!(std::mem::size_of::<NodeRun>(), 80);
+        assert_eq!(std::mem::size_of::<At>(), 8);
+        assert_eq!(At::NONE.get(), None);
+        assert_eq!(At(0).get(), Some(0));
+        let mut n = NodeRun::new();
+        assert_eq!(n.ticket(), None);
+        n.set_ticket(TaskId::from_raw(7));
+        assert_eq!(n.take_ticket(), Some(TaskId::from_raw(7)));
+        assert_eq!(n.take_ticket(), None, "a ticket is taken once");
+        assert_eq!(
+            (n.compensation_attempts(), n.compensation_failed()),
+            (0, false)
+        );
+        assert!(
+            n.cold.is_none(),
+            "reading the compensation allocates nothing"
+        );
     }
 }
