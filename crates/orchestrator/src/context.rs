@@ -67,7 +67,7 @@ impl TaskContext {
 
     /// This task's id.
     pub fn task_id(&self) -> &str {
-        &self.shared.spec.tasks[self.node.index()].id
+        &self.shared.spec.ids[self.node.index()]
     }
 
     /// This task's tags.

@@ -122,7 +122,7 @@ impl Ctx<'_> {
         let event = Event {
             run: run.shared.id,
             at: at.saturating_duration_since(run.start),
-            task: node.map(|n| Arc::clone(&run.shared.spec.tasks[n].id)),
+            task: node.map(|n| Arc::clone(&run.shared.spec.ids[n])),
             kind,
         };
         // A subscriber that went away is dropped; the others still get every event of theirs.
@@ -330,7 +330,7 @@ impl Run {
             n.cold().span = Some(tracing::info_span!(
                 parent: &self.span,
                 "task",
-                id = &*self.shared.spec.tasks[node].id
+                id = &*self.shared.spec.ids[node]
             ));
         }
         let priority = self.priority(node);
@@ -507,7 +507,7 @@ impl Run {
             );
         }
         let fault = match (&self.faults, compensation) {
-            (Some(plan), false) => plan.fault_for(&spec.tasks[node].id, node, attempt),
+            (Some(plan), false) => plan.fault_for(&spec.ids[node], node, attempt),
             _ => None,
         };
         let ctx_for_task = TaskContext {
@@ -713,7 +713,7 @@ impl Run {
         let skipped = std::mem::take(ctx.scratch);
         let reason = format!(
             "dependency `{}` did not succeed",
-            self.shared.spec.tasks[node].id
+            self.shared.spec.ids[node]
         );
         for &s in &skipped {
             self.end_unstarted(ctx, s.index(), TaskState::Skipped, &reason);
@@ -776,7 +776,7 @@ impl Run {
                 let first = self
                     .failed
                     .first()
-                    .map_or("", |&n| &*self.shared.spec.tasks[n as usize].id);
+                    .map_or("", |&n| &*self.shared.spec.ids[n as usize]);
                 (TaskState::Skipped, format!("fail-fast: `{first}` failed"))
             }
             Stop::Cancelled => (TaskState::Cancelled, String::new()),
@@ -954,7 +954,7 @@ impl Run {
     fn names(&self, nodes: &[u32]) -> Vec<String> {
         nodes
             .iter()
-            .map(|&n| self.shared.spec.tasks[n as usize].id.to_string())
+            .map(|&n| self.shared.spec.ids[n as usize].to_string())
             .collect()
     }
 
@@ -968,8 +968,8 @@ impl Run {
         let tasks =
             self.nodes
                 .iter()
-                .zip(spec.tasks.iter().zip(&spec.hot))
-                .map(|(n, (t, hot))| {
+                .zip(spec.tasks.iter().zip(spec.hot.iter().zip(&spec.ids)))
+                .map(|(n, (t, (hot, id)))| {
                     match n.state {
                         TaskState::Succeeded => totals.succeeded += 1,
                         TaskState::Failed => totals.failed += 1,
@@ -987,11 +987,15 @@ impl Run {
                     totals.wait += secs(n.wait);
                     totals.run_time += secs(n.run_time);
                     TaskReport {
-                        id: Arc::clone(&t.id),
+                        id: Arc::clone(id),
                         state: n.state,
                         attempts: n.attempts,
                         priority: hot.priority,
-                        tags: t.tags.clone(),
+                        tags: if hot.tagged {
+                            t.tags.clone()
+                        } else {
+                            Vec::new()
+                        },
                         queued_at: n.queued_at.get().map(secs),
                         started_at: n.started_at.get().map(secs),
                         ended_at: n.ended_at.get().map(secs),
@@ -1017,7 +1021,7 @@ impl Run {
                         && self.nodes[i].state == TaskState::Succeeded
                         && spec.tasks[i].compensation.is_some()
                 })
-                .map(|i| spec.tasks[i].id.to_string())
+                .map(|i| spec.ids[i].to_string())
                 .collect(),
         });
         RunReport {
@@ -1062,7 +1066,7 @@ impl Run {
         CriticalPath {
             tasks: path
                 .iter()
-                .map(|&i| self.shared.spec.tasks[i].id.to_string())
+                .map(|&i| self.shared.spec.ids[i].to_string())
                 .collect(),
             duration: Duration::from_nanos(last.saturating_sub(first)),
         }

@@ -48,21 +48,22 @@ pub(crate) struct TaskSpec {
     /// `None` when the task requires nothing (most tasks: no reference count to touch).
     pub(crate) requires: Option<Arc<[String]>>,
     pub(crate) breaker: Option<Breaker>,
-    // Read when something goes wrong, for reports, events and spans.
-    pub(crate) id: Arc<str>,
+    // Read when something goes wrong, for events and spans.
     pub(crate) retry: Policy,
     pub(crate) compensation: Option<Handler>,
     pub(crate) compensation_retry: Policy,
     pub(crate) tags: Vec<String>,
 }
 
-/// What the engine reads of a task on every attempt, in two bytes: a run's tasks fit in cache
+/// What the engine reads of a task on every attempt, in three bytes: a run's tasks fit in cache
 /// together, and the engine touches a task's [`TaskSpec`] only when `extras` says it must.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct TaskHot {
     pub(crate) priority: Priority,
     /// The task has a breaker, a timeout or requirements.
     pub(crate) extras: bool,
+    /// The task has tags (the report reads them only then).
+    pub(crate) tagged: bool,
 }
 
 /// A validated workflow, shared by its runs.
@@ -76,6 +77,8 @@ pub(crate) struct Spec {
     /// `handlers[i]` is task `i`'s handler: what a worker reads of the task to start an attempt,
     /// dense (16 bytes a task), so that it does not cost a cache miss on a `TaskSpec` line.
     pub(crate) handlers: Vec<Handler>,
+    /// `ids[i]` is task `i`'s id, dense for the same reason: every report reads them all.
+    pub(crate) ids: Vec<Arc<str>>,
     pub(crate) max_parallelism: Option<usize>,
     pub(crate) failure_mode: FailureMode,
     pub(crate) saga: bool,
@@ -128,7 +131,7 @@ impl Workflow {
 
     /// The task ids, in declaration order.
     pub fn task_ids(&self) -> impl ExactSizeIterator<Item = &str> {
-        self.spec.tasks.iter().map(|t| &*t.id)
+        self.spec.ids.iter().map(|id| &**id)
     }
 
     /// The dependency graph (task ids are its node ids), for analysis and export
@@ -302,6 +305,7 @@ impl WorkflowBuilder {
         }
         let mut hot = Vec::with_capacity(self.tasks.len());
         let mut handlers = Vec::with_capacity(self.tasks.len());
+        let mut ids = Vec::with_capacity(self.tasks.len());
         let tasks = self
             .tasks
             .into_iter()
@@ -317,10 +321,11 @@ impl WorkflowBuilder {
                     extras: task.breaker.is_some()
                         || task.timeout.is_some()
                         || !task.requires.is_empty(),
+                    tagged: !task.tags.is_empty(),
                 });
                 handlers.push(task.handler);
+                ids.push(Arc::from(task.id));
                 TaskSpec {
-                    id: task.id.into(),
                     retry: task.retry.unwrap_or(self.retry),
                     timeout: task.timeout,
                     compensation: task.compensation,
@@ -338,6 +343,7 @@ impl WorkflowBuilder {
                 tasks,
                 hot,
                 handlers,
+                ids,
                 max_parallelism: self.max_parallelism,
                 failure_mode: self.failure_mode,
                 saga: self.saga,
@@ -390,8 +396,8 @@ mod tests {
     }
 
     #[test]
-    fn what_the_engine_reads_of_a_task_is_two_bytes_and_says_when_to_read_more() {
-        assert_eq!(size_of::<TaskHot>(), 2);
+    fn what_the_engine_reads_of_a_task_is_three_bytes_and_says_when_to_read_more() {
+        assert_eq!(size_of::<TaskHot>(), 3);
         let wf = Workflow::builder("w")
             .task(noop("plain").priority(Priority::Low))
             .task(noop("timed").timeout(Duration::from_secs(1)))
@@ -403,6 +409,13 @@ mod tests {
         let extras: Vec<bool> = wf.spec.hot.iter().map(|h| h.extras).collect();
         assert_eq!(extras, [false, true, true, true]);
         assert_eq!(wf.spec.hot[0].priority, Priority::Low);
+        let tagged = Workflow::builder("t")
+            .task(noop("bare"))
+            .task(noop("labelled").tag("io"))
+            .build()
+            .unwrap();
+        let tagged: Vec<bool> = tagged.spec.hot.iter().map(|h| h.tagged).collect();
+        assert_eq!(tagged, [false, true]);
     }
 
     #[test]
