@@ -37,7 +37,7 @@ use crate::faults::FaultPlan;
 use crate::metrics::Metrics;
 use crate::prefetch::{Allowance, Prefetch};
 use crate::report::{
-    CompensationReport, CriticalPath, Rollback, RunOutcome, RunReport, TaskReport, Totals,
+    CompensationReport, CriticalPath, Rollback, RunOutcome, RunReport, TaskName, TaskReport, Totals,
 };
 use crate::run::{RunId, RunOptions};
 use crate::workflow::FailureMode;
@@ -968,8 +968,9 @@ impl Run {
         let tasks =
             self.nodes
                 .iter()
-                .zip(spec.tasks.iter().zip(spec.hot.iter().zip(&spec.ids)))
-                .map(|(n, (t, (hot, id)))| {
+                .zip(spec.tasks.iter().zip(&spec.hot))
+                .enumerate()
+                .map(|(i, (n, (t, hot)))| {
                     match n.state {
                         TaskState::Succeeded => totals.succeeded += 1,
                         TaskState::Failed => totals.failed += 1,
@@ -987,7 +988,7 @@ impl Run {
                     totals.wait += secs(n.wait);
                     totals.run_time += secs(n.run_time);
                     TaskReport {
-                        id: Arc::clone(id),
+                        id: TaskName::new(&spec.ids, i),
                         state: n.state,
                         attempts: n.attempts,
                         priority: hot.priority,
@@ -1647,8 +1648,8 @@ mod tests {
 
     #[test]
     fn a_task_s_run_state_is_eighty_bytes_and_an_instant_eight() {
-        assert_eq!(std::mem::size_of::<NodeRun>(), 80);
-        assert_eq!(std::mem::size_of::<At>(), 8);
+        assert_eq!(size_of::<NodeRun>(), 80);
+        assert_eq!(size_of::<At>(), 8);
         assert_eq!(At::NONE.get(), None);
         assert_eq!(At(0).get(), Some(0));
         let mut n = NodeRun::new();

@@ -92,7 +92,7 @@ pub use faults::{Fault, FaultPlan};
 pub use orchestrator::{Orchestrator, OrchestratorBuilder};
 pub use prefetch::Prefetch;
 pub use report::{
-    CompensationReport, CriticalPath, Rollback, RunOutcome, RunReport, TaskReport, Totals,
+    CompensationReport, CriticalPath, Rollback, RunOutcome, RunReport, TaskName, TaskReport, Totals,
 };
 pub use run::{RunHandle, RunId, RunOptions};
 pub use task::Task;

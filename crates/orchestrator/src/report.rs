@@ -79,12 +79,126 @@ pub struct CompensationReport {
     pub error: Option<String>,
 }
 
+/// A task's id in a [`TaskReport`]: reads as a `&str` (it derefs to one, compares with one,
+/// displays and serialises as one).
+///
+/// Every row of a report shares its workflow's table of ids, so a report of 100k tasks costs one
+/// reference count on that table per row, not a cache miss on a separate allocation per row.
+///
+/// ```
+/// use baton_orchestrator::TaskName;
+///
+/// let id = TaskName::from("compress");
+/// assert_eq!(id, "compress");
+/// assert_eq!(id.len(), 8);
+/// assert_eq!(format!("{id}"), "compress");
+/// ```
+#[derive(Clone)]
+pub struct TaskName {
+    table: Arc<[Arc<str>]>,
+    index: u32,
+}
+
+impl TaskName {
+    pub(crate) fn new(table: &Arc<[Arc<str>]>, index: usize) -> Self {
+        debug_assert!(index < table.len());
+        Self {
+            table: Arc::clone(table),
+            index: index as u32,
+        }
+    }
+
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.table[self.index as usize]
+    }
+}
+
+impl std::ops::Deref for TaskName {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for TaskName {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::borrow::Borrow<str> for TaskName {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<&str> for TaskName {
+    fn from(id: &str) -> Self {
+        Self {
+            table: Arc::from([Arc::from(id)]),
+            index: 0,
+        }
+    }
+}
+
+impl From<String> for TaskName {
+    fn from(id: String) -> Self {
+        Self::from(id.as_str())
+    }
+}
+
+impl PartialEq for TaskName {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for TaskName {}
+
+impl std::hash::Hash for TaskName {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl PartialEq<str> for TaskName {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for TaskName {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl fmt::Display for TaskName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for TaskName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl Serialize for TaskName {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// One task in a [`RunReport`]. Times are measured from the run's start, on tokio's clock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct TaskReport {
     /// The task's id.
-    pub id: Arc<str>,
+    pub id: TaskName,
     /// Its final state.
     pub state: TaskState,
     /// Attempts started (0 if it never ran).
@@ -231,5 +345,33 @@ pub(crate) mod secs {
                 None => s.serialize_none(),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    #[test]
+    fn task_names_share_their_table_and_read_as_strings() {
+        let table: Arc<[Arc<str>]> = Arc::from([Arc::from("a"), Arc::from("b")]);
+        let (a, b) = (TaskName::new(&table, 0), TaskName::new(&table, 1));
+        assert_eq!((&*a, &*b), ("a", "b"));
+        assert!(
+            Arc::ptr_eq(&a.table, &b.table),
+            "one table, no copy per row"
+        );
+        assert_eq!(Arc::strong_count(&table), 3);
+        assert_eq!(a, TaskName::from("a"), "equal by text, whatever the table");
+        assert_ne!(a, b);
+        let by_name: HashMap<TaskName, u32> = [(a.clone(), 1), (b, 2)].into();
+        assert_eq!(
+            by_name.get("a"),
+            Some(&1),
+            "Borrow<str> hashes as the text does"
+        );
+        assert_eq!(format!("{a} {a:?}"), "a \"a\"");
     }
 }

@@ -77,8 +77,9 @@ pub(crate) struct Spec {
     /// `handlers[i]` is task `i`'s handler: what a worker reads of the task to start an attempt,
     /// dense (16 bytes a task), so that it does not cost a cache miss on a `TaskSpec` line.
     pub(crate) handlers: Vec<Handler>,
-    /// `ids[i]` is task `i`'s id, dense for the same reason: every report reads them all.
-    pub(crate) ids: Vec<Arc<str>>,
+    /// `ids[i]` is task `i`'s id, dense for the same reason: every report reads them all (and
+    /// its rows share this table: see [`TaskName`](crate::TaskName)).
+    pub(crate) ids: Arc<[Arc<str>]>,
     pub(crate) max_parallelism: Option<usize>,
     pub(crate) failure_mode: FailureMode,
     pub(crate) saga: bool,
@@ -343,7 +344,7 @@ impl WorkflowBuilder {
                 tasks,
                 hot,
                 handlers,
-                ids,
+                ids: ids.into(),
                 max_parallelism: self.max_parallelism,
                 failure_mode: self.failure_mode,
                 saga: self.saga,
