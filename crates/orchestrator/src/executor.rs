@@ -362,23 +362,29 @@ impl Executor for Pool {
         // A deep batch: the engine prefetches deeply only while attempts end within microseconds.
         // Those without a timeout run in chunks, one pool job per worker, each chunk in the
         // engine's order; the rest are a job each (the pool enforces their timeouts).
-        let (timed, untimed): (Vec<Attempt>, Vec<Attempt>) =
-            attempts.drain(..).partition(|a| a.timeout.is_some());
-        let mut jobs: Vec<Job> = timed.into_iter().map(pool_job).collect();
-        let per_chunk = untimed.len().div_ceil(workers).max(1);
-        let mut untimed = untimed.into_iter();
-        loop {
-            let chunk: Vec<Attempt> = untimed.by_ref().take(per_chunk).collect();
-            match chunk.len() {
-                0 => break,
-                1 => jobs.extend(chunk.into_iter().map(pool_job)),
-                // No pool timeout: a chunk's attempts have none, and it may run many.
-                _ => jobs.push(
-                    Job::detached(run_chunk(chunk, self.clone()))
-                        .with_options(JobOptions::new().no_timeout()),
-                ),
-            }
+        let mut jobs: Vec<Job> = Vec::with_capacity(workers + 1);
+        if attempts.iter().any(|a| a.timeout.is_some()) {
+            jobs.extend(
+                attempts
+                    .extract_if(.., |a| a.timeout.is_some())
+                    .map(pool_job),
+            );
         }
+        // Split off from the back (one move of each attempt into its chunk), then put the
+        // chunks back in the engine's order.
+        let per_chunk = attempts.len().div_ceil(workers).max(1);
+        let first_chunk = jobs.len();
+        while !attempts.is_empty() {
+            let chunk = attempts.split_off(attempts.len().saturating_sub(per_chunk));
+            jobs.push(if chunk.len() == 1 {
+                pool_job(chunk.into_iter().next().expect("one attempt"))
+            } else {
+                // No pool timeout: a chunk's attempts have none, and it may run many.
+                Job::detached(run_chunk(chunk, self.clone()))
+                    .with_options(JobOptions::new().no_timeout())
+            });
+        }
+        jobs[first_chunk..].reverse();
         self.submit_batch(&mut jobs);
         if !jobs.is_empty() {
             // Dropping the refused jobs reports their attempts Cancelled.
@@ -399,7 +405,7 @@ struct Gathered {
 }
 
 impl Gathered {
-    fn add(&mut self, mut done: Done, outcome: Outcome<TaskOutput, TaskError>) {
+    fn add(&mut self, done: &mut Done, outcome: Outcome<TaskOutput, TaskError>) {
         let Some((inbox, finished)) = done.take(outcome) else {
             return;
         };
@@ -433,32 +439,34 @@ impl Drop for Gathered {
 /// is that attempt's, and the next runs. Outcomes go out in small batches, and before any wait.
 /// An attempt that has to wait hands the attempts behind it back to `pool`, so that nothing
 /// waits behind it while another worker could run it.
-async fn run_chunk(attempts: Vec<Attempt>, pool: Pool) -> Result<(), std::convert::Infallible> {
+async fn run_chunk(mut attempts: Vec<Attempt>, pool: Pool) -> Result<(), std::convert::Infallible> {
     let mut gathered = Gathered {
         inbox: None,
         finished: Vec::with_capacity(CHUNK_DELIVERY),
     };
-    let mut rest = attempts.into_iter();
-    while let Some(attempt) = rest.next() {
-        let (future, done) = attempt.into_parts();
-        let mut future = std::pin::pin!(future);
-        let ended = std::future::poll_fn(|cx| match baton_pool::poll_unwind(future.as_mut(), cx) {
-            Ok(Poll::Pending) => {
-                // The attempt waits: what ended before it must not wait with it, and what is
-                // behind it goes back to the pool.
-                gathered.deliver();
-                if rest.len() > 0 {
-                    let mut behind: Vec<Attempt> = rest.by_ref().collect();
-                    pool.execute_batch(&mut behind);
+    // Each attempt is polled where it lies (its future is `Unpin`): no move per attempt.
+    let mut next = 0;
+    while next < attempts.len() {
+        let ended = std::future::poll_fn(|cx| {
+            match baton_pool::poll_unwind(Pin::new(&mut attempts[next].future), cx) {
+                Ok(Poll::Pending) => {
+                    // The attempt waits: what ended before it must not wait with it, and what
+                    // is behind it goes back to the pool.
+                    gathered.deliver();
+                    if next + 1 < attempts.len() {
+                        let mut behind = attempts.split_off(next + 1);
+                        pool.execute_batch(&mut behind);
+                    }
+                    Poll::Pending
                 }
-                Poll::Pending
+                Ok(Poll::Ready(result)) => Poll::Ready(Ok(result)),
+                Err(message) => Poll::Ready(Err(message)),
             }
-            Ok(Poll::Ready(result)) => Poll::Ready(Ok(result)),
-            Err(message) => Poll::Ready(Err(message)),
         })
         .await;
         let outcome = ended.map_or_else(Outcome::Panicked, Outcome::from);
-        gathered.add(done, outcome);
+        gathered.add(&mut attempts[next].done, outcome);
+        next += 1;
     }
     Ok(())
 }
@@ -593,6 +601,45 @@ mod tests {
         assert_eq!(ended(&inbox), [(1, OutcomeKind::Cancelled)]);
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_deep_batch_runs_timed_attempts_as_jobs_and_the_rest_in_chunks() {
+        let inbox = Arc::new(Inbox::default());
+        let ok = || -> BoxedAttempt { Box::pin(async { Ok(Box::new(()) as Output) }) };
+        let hang = || -> BoxedAttempt {
+            Box::pin(async {
+                std::future::pending::<()>().await;
+                Ok(Box::new(()) as Output)
+            })
+        };
+        let mut batch: Vec<Attempt> = (0..7)
+            .map(|node| attempt(&inbox, node, if node == 3 { hang() } else { ok() }))
+            .collect();
+        batch[1].timeout = Some(Duration::from_secs(1));
+        batch[3].timeout = Some(Duration::from_secs(1));
+        let pool = pool(2);
+        pool.execute_batch(&mut batch);
+        assert!(batch.is_empty(), "the batch is drained");
+        tokio::time::timeout(Duration::from_secs(60), pool.idle())
+            .await
+            .expect("the hanging attempt is timed out, not left in a chunk without a timeout");
+        let mut seen = ended(&inbox);
+        seen.sort_unstable_by_key(|&(node, _)| node);
+        use OutcomeKind::*;
+        assert_eq!(
+            seen,
+            [
+                (0, Succeeded),
+                (1, Succeeded),
+                (2, Succeeded),
+                (3, TimedOut),
+                (4, Succeeded),
+                (5, Succeeded),
+                (6, Succeeded)
+            ],
+            "every attempt reports once; the pool timed out the timed one that hung"
+        );
+    }
+
     #[test]
     fn a_full_chunk_delivers_in_batches() {
         let inbox = Arc::new(Inbox::default());
@@ -601,12 +648,12 @@ mod tests {
             finished: Vec::new(),
         };
         for node in 0..CHUNK_DELIVERY as u32 - 1 {
-            let done = attempt(&inbox, node, Box::pin(async { Err(TaskError::msg("x")) })).done;
-            gathered.add(done, Outcome::Cancelled);
+            let mut done = attempt(&inbox, node, Box::pin(async { Err(TaskError::msg("x")) })).done;
+            gathered.add(&mut done, Outcome::Cancelled);
         }
         assert!(ended(&inbox).is_empty(), "held until the batch is full");
-        let done = attempt(&inbox, 99, Box::pin(async { Err(TaskError::msg("x")) })).done;
-        gathered.add(done, Outcome::Cancelled);
+        let mut done = attempt(&inbox, 99, Box::pin(async { Err(TaskError::msg("x")) })).done;
+        gathered.add(&mut done, Outcome::Cancelled);
         assert_eq!(ended(&inbox).len(), CHUNK_DELIVERY);
     }
 }
