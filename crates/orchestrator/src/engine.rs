@@ -112,6 +112,10 @@ struct Ctx<'a> {
     scratch: &'a mut Vec<NodeId>,
     /// Items in the queue, or on their way there, over all runs.
     queued: &'a mut usize,
+    /// Where attempts report, and references to it handed back by ended attempts, reused for
+    /// new ones (see [`Run::spare`]).
+    inbox: &'a Arc<Inbox>,
+    spare_inboxes: &'a mut Vec<Arc<Inbox>>,
 }
 
 impl Ctx<'_> {
@@ -290,6 +294,11 @@ struct Run {
     faults: Option<FaultPlan>,
     seed: Option<u64>,
     rollback: Option<RollbackState>,
+    /// References to `shared` handed back by attempts that succeeded, reused for new attempts:
+    /// the run's reference count is written by the workers (each handler's context) and the
+    /// engine in turn, so each write is a cache line moving between cores. Reusing a returned
+    /// reference writes nothing.
+    spare: Vec<Arc<RunShared>>,
 }
 
 fn nanos(d: Duration) -> u64 {
@@ -418,12 +427,7 @@ impl Run {
     }
 
     /// A popped item: the attempt to hand to the executor, if the item is still wanted.
-    fn dispatch(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        popped: &Popped<QueuedTask>,
-        inbox: &Arc<Inbox>,
-    ) -> Option<Attempt> {
+    fn dispatch(&mut self, ctx: &mut Ctx<'_>, popped: &Popped<QueuedTask>) -> Option<Attempt> {
         let item = popped.item;
         let node = item.node as usize;
         let n = self.nodes.get_mut(node)?;
@@ -459,16 +463,10 @@ impl Run {
                 }
             }
         }
-        Some(self.launch(ctx, node, item.compensation, inbox))
+        Some(self.launch(ctx, node, item.compensation))
     }
 
-    fn launch(
-        &mut self,
-        ctx: &mut Ctx<'_>,
-        node: usize,
-        compensation: bool,
-        inbox: &Arc<Inbox>,
-    ) -> Attempt {
+    fn launch(&mut self, ctx: &mut Ctx<'_>, node: usize, compensation: bool) -> Attempt {
         let since = self.since_now(ctx);
         let spec = &self.shared.spec;
         let n = &mut self.nodes[node];
@@ -526,6 +524,7 @@ impl Run {
         });
         let future = AttemptFuture {
             stage: Stage::Unstarted(Start {
+                run: self.spare.pop().unwrap_or_else(|| Arc::clone(&self.shared)),
                 ctx: ctx_for_task,
                 fault,
                 span,
@@ -544,7 +543,9 @@ impl Run {
             timeout,
             requires,
             done: Done::new(
-                Arc::clone(inbox),
+                ctx.spare_inboxes
+                    .pop()
+                    .unwrap_or_else(|| Arc::clone(ctx.inbox)),
                 Key {
                     slot: self.slot,
                     run: self.shared.id.0,
@@ -556,7 +557,13 @@ impl Run {
     }
 
     /// An attempt ended; returns how long after its hand-over, in nanoseconds.
-    fn finished(&mut self, ctx: &mut Ctx<'_>, finished: Finished) -> u64 {
+    fn finished(&mut self, ctx: &mut Ctx<'_>, mut finished: Finished) -> u64 {
+        if let Outcome::Succeeded(output) = &mut finished.outcome
+            && let Some(run) = output.take_run()
+            && Arc::ptr_eq(&run, &self.shared)
+        {
+            self.spare.push(run);
+        }
         let node = finished.key.node as usize;
         self.running -= 1;
         self.admitted -= 1;
@@ -1175,6 +1182,8 @@ pub(crate) struct Engine<Q, X> {
     pop_backoff: Duration,
     /// Attempts dispatched and not yet handed to the executor (see [`Engine::hand_over`]).
     handoff: Vec<Attempt>,
+    /// References to `inbox` handed back by ended attempts, for new ones.
+    spare_inboxes: Vec<Arc<Inbox>>,
 }
 
 /// The backoff between pops after a queue backend failed.
@@ -1201,6 +1210,8 @@ macro_rules! with_run {
                     ops: &mut engine.ops,
                     scratch: &mut engine.scratch,
                     queued: &mut engine.queued,
+                    inbox: &engine.inbox,
+                    spare_inboxes: &mut engine.spare_inboxes,
                 };
                 Some($body)
             }
@@ -1246,6 +1257,7 @@ where
             pop_paused_until: None,
             pop_backoff: Duration::ZERO,
             handoff: Vec::new(),
+            spare_inboxes: Vec::new(),
         }
     }
 
@@ -1267,7 +1279,12 @@ where
             if !batch.is_empty() {
                 // They ended with (at least) this many in flight, themselves included.
                 let in_flight = self.in_flight;
-                for finished in batch.drain(..) {
+                for mut finished in batch.drain(..) {
+                    if let Some(inbox) = finished.inbox.take()
+                        && Arc::ptr_eq(&inbox, &self.inbox)
+                    {
+                        self.spare_inboxes.push(inbox);
+                    }
                     self.finished(finished, in_flight);
                 }
                 // One pass for the whole batch: queue the released tasks, end finished runs.
@@ -1299,6 +1316,10 @@ where
                 Wake::Popped(Err(error)) => self.pop_failed(&error),
             }
         }
+        // Reports that arrived after the last run ended hold references to the inbox they sit
+        // in: taken here, so that the inbox is freed with the engine.
+        self.inbox.take(&mut batch);
+        batch.clear();
     }
 
     async fn wait(&mut self) -> Wake<Q::Error> {
@@ -1383,6 +1404,7 @@ where
             faults: (!options.faults.is_empty()).then_some(options.faults),
             seed: options.seed,
             rollback: None,
+            spare: Vec::new(),
             shared,
         });
         self.active += 1;
@@ -1437,10 +1459,9 @@ where
 
     fn dispatch(&mut self, popped: Popped<QueuedTask>) {
         let slot = popped.item.slot;
-        let inbox = Arc::clone(&self.inbox);
         let attempt = with_run!(self, slot, self.now, |run, ctx| {
             if run.id() == popped.item.run {
-                run.dispatch(&mut ctx, &popped, &inbox)
+                run.dispatch(&mut ctx, &popped)
             } else {
                 None
             }
@@ -1622,6 +1643,8 @@ where
             ops: &mut self.ops,
             scratch: &mut self.scratch,
             queued: &mut self.queued,
+            inbox: &self.inbox,
+            spare_inboxes: &mut self.spare_inboxes,
         };
         ctx.emit(
             &run,

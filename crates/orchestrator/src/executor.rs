@@ -94,6 +94,10 @@ pub(crate) enum Stage {
 /// What the first poll of an attempt calls its task's handler (or compensation) with.
 pub(crate) struct Start {
     pub(crate) ctx: TaskContext,
+    /// The attempt's own reference to its run (for its output and cancellation), taken by the
+    /// engine: a worker that runs it does not touch the run's reference count for it, which
+    /// both workers and the engine would otherwise write in turn (see [`TaskOutput`]).
+    pub(crate) run: Arc<RunShared>,
     pub(crate) fault: Option<Fault>,
     /// The attempt's tracing span (`None` when tracing is off).
     pub(crate) span: Option<Span>,
@@ -102,7 +106,8 @@ pub(crate) struct Start {
 /// A started attempt.
 pub(crate) struct Running {
     work: BoxedAttempt,
-    run: Arc<RunShared>,
+    /// `None` once handed back in the [`TaskOutput`].
+    run: Option<Arc<RunShared>>,
     node: usize,
     compensating: bool,
     /// Resolves when the run is cancelled; made on the attempt's first wait (an attempt that
@@ -121,10 +126,9 @@ impl AttemptFuture {
 
     /// Calls the handler: the first poll, on the worker.
     fn start(start: Start) -> Result<Running, TaskError> {
-        // The handler is looked up here, on the worker: the engine never touches it. The run's
-        // own reference count is the one touched to call it (and the handlers are a dense
-        // column, not a line of each task's spec).
-        let run = Arc::clone(&start.ctx.shared);
+        // The handler is looked up here, on the worker: the engine never touches it (and the
+        // handlers are a dense column, not a line of each task's spec).
+        let run = start.run;
         let node = start.ctx.node.index();
         let compensating = start.ctx.compensating;
         let handler: &Handler = if compensating {
@@ -142,7 +146,7 @@ impl AttemptFuture {
         };
         Ok(Running {
             work,
-            run,
+            run: Some(run),
             node,
             compensating,
             cancelled: None,
@@ -154,19 +158,25 @@ impl Running {
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<TaskOutput, TaskError>> {
         match self.work.as_mut().poll(cx) {
             Poll::Ready(Ok(output)) => {
-                if !self.compensating {
+                let run = self.run.take();
+                if let Some(run) = &run
+                    && !self.compensating
+                {
                     // Set here, on the worker, before the outcome is reported: dependents are
                     // released only after the engine takes the report, so they see it.
-                    let _ = self.run.outputs[self.node].set(output);
+                    let _ = run.outputs[self.node].set(output);
                 }
-                Poll::Ready(Ok(TaskOutput(())))
+                Poll::Ready(Ok(TaskOutput { run }))
             }
             Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
             // Compensations run to their end: the run's cancellation is what started them.
             Poll::Pending if self.compensating => Poll::Pending,
             Poll::Pending => {
+                let Some(run) = &self.run else {
+                    return Poll::Pending; // not reachable: handed back only on success
+                };
                 let cancelled = self.cancelled.get_or_insert_with(|| {
-                    let token = self.run.cancel.clone();
+                    let token = run.cancel.clone();
                     Box::pin(async move { token.cancelled().await })
                 });
                 match cancelled.as_mut().poll(cx) {
@@ -211,8 +221,18 @@ impl fmt::Debug for AttemptFuture {
 }
 
 /// That an attempt succeeded, on its way back to the orchestrator (opaque). The task's output
-/// itself is already stored in its run, where dependents read it.
-pub struct TaskOutput(());
+/// itself is already stored in its run, where dependents read it; this carries the attempt's
+/// reference to the run back, so that the engine, not the worker, lets go of it.
+pub struct TaskOutput {
+    run: Option<Arc<RunShared>>,
+}
+
+impl TaskOutput {
+    /// The attempt's reference to its run, for the engine to reuse.
+    pub(crate) fn take_run(&mut self) -> Option<Arc<RunShared>> {
+        self.run.take()
+    }
+}
 
 impl fmt::Debug for TaskOutput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -234,6 +254,9 @@ pub(crate) struct Finished {
     pub(crate) key: Key,
     pub(crate) outcome: Outcome<TaskOutput, TaskError>,
     pub(crate) ended: Instant,
+    /// The attempt's reference to the inbox, handed back for the engine to reuse (a chunk
+    /// keeps one of its own to deliver with).
+    pub(crate) inbox: Option<Arc<Inbox>>,
 }
 
 /// Where [`Done`]s deliver: a batch the engine takes whole.
@@ -318,6 +341,7 @@ impl Done {
             key: self.key,
             outcome,
             ended: Instant::now(),
+            inbox: None,
         };
         Some((inbox, finished))
     }
@@ -411,7 +435,13 @@ impl Gathered {
         };
         match &self.inbox {
             Some(ours) if !Arc::ptr_eq(ours, &inbox) => inbox.push(finished),
-            Some(_) => self.finished.push(finished),
+            Some(_) => {
+                // Its reference goes back with it: the engine reuses it for a new attempt
+                // instead of this worker writing the inbox's reference count.
+                let mut finished = finished;
+                finished.inbox = Some(inbox);
+                self.finished.push(finished);
+            }
             None => {
                 self.inbox = Some(inbox);
                 self.finished.push(finished);
@@ -513,7 +543,9 @@ mod tests {
             compensation: false,
         };
         Attempt {
-            future: AttemptFuture::wrapped(async move { work.await.map(|_| TaskOutput(())) }),
+            future: AttemptFuture::wrapped(
+                async move { work.await.map(|_| TaskOutput { run: None }) },
+            ),
             timeout: None,
             done: Done::new(Arc::clone(inbox), key),
             requires: None,
@@ -638,6 +670,29 @@ mod tests {
             ],
             "every attempt reports once; the pool timed out the timed one that hung"
         );
+    }
+
+    #[test]
+    fn a_chunk_hands_each_attempt_s_inbox_reference_back_with_its_report() {
+        let inbox = Arc::new(Inbox::default());
+        let mut gathered = Gathered {
+            inbox: None,
+            finished: Vec::new(),
+        };
+        for node in 0..3 {
+            let mut done = attempt(&inbox, node, Box::pin(async { Err(TaskError::msg("x")) })).done;
+            gathered.add(&mut done, Outcome::Cancelled);
+        }
+        // One reference kept by the chunk, two travelling back: none dropped on the worker.
+        assert_eq!(Arc::strong_count(&inbox), 4);
+        gathered.deliver();
+        let mut batch = Vec::new();
+        inbox.take(&mut batch);
+        let back = batch.iter().filter(|f| f.inbox.is_some()).count();
+        assert_eq!(back, 2);
+        drop(batch);
+        drop(gathered);
+        assert_eq!(Arc::strong_count(&inbox), 1);
     }
 
     #[test]
