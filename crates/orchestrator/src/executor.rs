@@ -429,6 +429,13 @@ struct Gathered {
 }
 
 impl Gathered {
+    fn new() -> Self {
+        Self {
+            inbox: None,
+            finished: Vec::with_capacity(CHUNK_DELIVERY),
+        }
+    }
+
     fn add(&mut self, done: &mut Done, outcome: Outcome<TaskOutput, TaskError>) {
         let Some((inbox, finished)) = done.take(outcome) else {
             return;
@@ -470,10 +477,7 @@ impl Drop for Gathered {
 /// An attempt that has to wait hands the attempts behind it back to `pool`, so that nothing
 /// waits behind it while another worker could run it.
 async fn run_chunk(mut attempts: Vec<Attempt>, pool: Pool) -> Result<(), std::convert::Infallible> {
-    let mut gathered = Gathered {
-        inbox: None,
-        finished: Vec::with_capacity(CHUNK_DELIVERY),
-    };
+    let mut gathered = Gathered::new();
     // Each attempt is polled where it lies (its future is `Unpin`): no move per attempt.
     let mut next = 0;
     while next < attempts.len() {
@@ -559,6 +563,12 @@ mod tests {
             .iter()
             .map(|f| (f.key.node, f.outcome.kind()))
             .collect()
+    }
+
+    /// Adds a `Cancelled` report of attempt `node` to `gathered`.
+    fn gather_cancelled(gathered: &mut Gathered, inbox: &Arc<Inbox>, node: u32) {
+        let mut done = attempt(inbox, node, Box::pin(async { Err(TaskError::msg("x")) })).done;
+        gathered.add(&mut done, Outcome::Cancelled);
     }
 
     fn pool(workers: usize) -> Pool {
@@ -675,13 +685,9 @@ mod tests {
     #[test]
     fn a_chunk_hands_each_attempt_s_inbox_reference_back_with_its_report() {
         let inbox = Arc::new(Inbox::default());
-        let mut gathered = Gathered {
-            inbox: None,
-            finished: Vec::new(),
-        };
+        let mut gathered = Gathered::new();
         for node in 0..3 {
-            let mut done = attempt(&inbox, node, Box::pin(async { Err(TaskError::msg("x")) })).done;
-            gathered.add(&mut done, Outcome::Cancelled);
+            gather_cancelled(&mut gathered, &inbox, node);
         }
         // One reference kept by the chunk, two travelling back: none dropped on the worker.
         assert_eq!(Arc::strong_count(&inbox), 4);
@@ -698,17 +704,12 @@ mod tests {
     #[test]
     fn a_full_chunk_delivers_in_batches() {
         let inbox = Arc::new(Inbox::default());
-        let mut gathered = Gathered {
-            inbox: None,
-            finished: Vec::new(),
-        };
+        let mut gathered = Gathered::new();
         for node in 0..CHUNK_DELIVERY as u32 - 1 {
-            let mut done = attempt(&inbox, node, Box::pin(async { Err(TaskError::msg("x")) })).done;
-            gathered.add(&mut done, Outcome::Cancelled);
+            gather_cancelled(&mut gathered, &inbox, node);
         }
         assert!(ended(&inbox).is_empty(), "held until the batch is full");
-        let mut done = attempt(&inbox, 99, Box::pin(async { Err(TaskError::msg("x")) })).done;
-        gathered.add(&mut done, Outcome::Cancelled);
+        gather_cancelled(&mut gathered, &inbox, 99);
         assert_eq!(ended(&inbox).len(), CHUNK_DELIVERY);
     }
 }
