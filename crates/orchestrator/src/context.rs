@@ -99,10 +99,11 @@ impl TaskContext {
                 requested: task.to_owned(),
             });
         };
-        let Some(output) = self.shared.outputs[dep.index()].get() else {
-            return Err(OutputError::Missing {
-                requested: task.to_owned(),
-            });
+        // A dependency (or, in a compensation, this task) has succeeded before this attempt
+        // started, and its output was stored then, unless it was `()`, which is not stored.
+        let output: &dyn Any = match self.shared.outputs[dep.index()].get() {
+            Some(output) => &**output,
+            None => &(),
         };
         output
             .downcast_ref::<T>()

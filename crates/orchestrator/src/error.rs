@@ -255,7 +255,9 @@ pub enum OutputError {
         /// The type asked for.
         expected: &'static str,
     },
-    /// The dependency has no output (it did not succeed; only possible in a compensation).
+    /// The dependency has no output. Not returned by this version: a handler can only read the
+    /// outputs of tasks that have succeeded (a `()` output reads as `()`); the variant stays so
+    /// that code matching on it keeps compiling.
     #[error("`{requested}` has no output")]
     Missing {
         /// The task whose output was asked for.

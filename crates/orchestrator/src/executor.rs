@@ -137,7 +137,7 @@ impl AttemptFuture {
                 .as_ref()
                 .ok_or_else(|| TaskError::permanent("the task has no compensation"))?
         } else {
-            &run.spec.handlers[node]
+            run.spec.handlers.get(node)
         };
         let work = handler(start.ctx, start.fault);
         let work = match start.span {
@@ -161,9 +161,12 @@ impl Running {
                 let run = self.run.take();
                 if let Some(run) = &run
                     && !self.compensating
+                    && !output.is::<()>()
                 {
                     // Set here, on the worker, before the outcome is reported: dependents are
-                    // released only after the engine takes the report, so they see it.
+                    // released only after the engine takes the report, so they see it. A `()`
+                    // is not stored (no line of the outputs is touched): an empty slot of a
+                    // task that succeeded reads as `()` (see `TaskContext::output`).
                     let _ = run.outputs[self.node].set(output);
                 }
                 Poll::Ready(Ok(TaskOutput { run }))

@@ -1,6 +1,6 @@
 //! [`Task`]: one unit of a workflow, its handler and its settings.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -99,6 +99,10 @@ pub struct Task {
     pub(crate) retry: Option<Policy>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) handler: Handler,
+    /// The handler's type when it holds no state (a function, or a closure that captures
+    /// nothing): every task with such a handler of one type behaves the same, so a workflow
+    /// whose tasks all share one keeps one handler for all of them.
+    pub(crate) stateless: Option<TypeId>,
     pub(crate) compensation: Option<Handler>,
     pub(crate) compensation_retry: Option<Policy>,
     pub(crate) tags: Vec<String>,
@@ -123,6 +127,7 @@ impl Task {
             retry: None,
             timeout: None,
             handler: erase(handler),
+            stateless: (size_of::<F>() == 0).then(TypeId::of::<F>),
             compensation: None,
             compensation_retry: None,
             tags: Vec::new(),

@@ -1,5 +1,6 @@
 //! [`Workflow`]: a validated set of tasks and the settings of its runs.
 
+use std::any::TypeId;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,6 +67,46 @@ pub(crate) struct TaskHot {
     pub(crate) tagged: bool,
 }
 
+/// The tasks' handlers.
+pub(crate) enum Handlers {
+    /// Every task's handler is a stateless one of the same type (a function, or a closure that
+    /// captures nothing), so they all behave the same: one handler serves them all, and starting
+    /// an attempt reads nothing of the task.
+    Shared(Handler),
+    /// `Each[i]` is task `i`'s handler, dense (16 bytes a task), so that looking it up does not
+    /// cost a cache miss on a `TaskSpec` line.
+    Each(Vec<Handler>),
+}
+
+impl Handlers {
+    /// Task `node`'s handler.
+    #[inline]
+    pub(crate) fn get(&self, node: usize) -> &Handler {
+        match self {
+            Self::Shared(handler) => handler,
+            Self::Each(handlers) => &handlers[node],
+        }
+    }
+
+    /// One handler for all if every task's is stateless and of one type, else one each.
+    fn new(tasks: impl ExactSizeIterator<Item = (Handler, Option<TypeId>)>) -> Self {
+        let mut each = Vec::with_capacity(tasks.len());
+        let mut shared: Option<Option<TypeId>> = None;
+        for (handler, stateless) in tasks {
+            shared = match shared {
+                None => Some(stateless),
+                Some(kind) if kind == stateless => Some(kind),
+                Some(_) => Some(None),
+            };
+            each.push(handler);
+        }
+        match (shared, each.first()) {
+            (Some(Some(_)), Some(first)) => Self::Shared(Arc::clone(first)),
+            _ => Self::Each(each),
+        }
+    }
+}
+
 /// A validated workflow, shared by its runs.
 pub(crate) struct Spec {
     pub(crate) name: Arc<str>,
@@ -74,9 +115,8 @@ pub(crate) struct Spec {
     pub(crate) tasks: Vec<TaskSpec>,
     /// `hot[i]` is what the engine reads of `tasks[i]` on every attempt.
     pub(crate) hot: Vec<TaskHot>,
-    /// `handlers[i]` is task `i`'s handler: what a worker reads of the task to start an attempt,
-    /// dense (16 bytes a task), so that it does not cost a cache miss on a `TaskSpec` line.
-    pub(crate) handlers: Vec<Handler>,
+    /// What a worker reads of a task to start an attempt: see [`Handlers`].
+    pub(crate) handlers: Handlers,
     /// `ids[i]` is task `i`'s id, dense for the same reason: every report reads them all (and
     /// its rows share this table: see [`TaskName`](crate::TaskName)).
     pub(crate) ids: Arc<[Arc<str>]>,
@@ -324,7 +364,7 @@ impl WorkflowBuilder {
                         || !task.requires.is_empty(),
                     tagged: !task.tags.is_empty(),
                 });
-                handlers.push(task.handler);
+                handlers.push((task.handler, task.stateless));
                 ids.push(Arc::from(task.id));
                 TaskSpec {
                     retry: task.retry.unwrap_or(self.retry),
@@ -343,7 +383,7 @@ impl WorkflowBuilder {
                 dag,
                 tasks,
                 hot,
-                handlers,
+                handlers: Handlers::new(handlers.into_iter()),
                 ids: ids.into(),
                 max_parallelism: self.max_parallelism,
                 failure_mode: self.failure_mode,
@@ -417,6 +457,37 @@ mod tests {
             .unwrap();
         let tagged: Vec<bool> = tagged.spec.hot.iter().map(|h| h.tagged).collect();
         assert_eq!(tagged, [false, true]);
+    }
+
+    #[test]
+    fn one_handler_serves_all_only_when_every_task_s_is_stateless_and_of_one_type() {
+        let shared = |wf: &Workflow| matches!(wf.spec.handlers, Handlers::Shared(_));
+        // `noop` makes the same closure type every time, and it captures nothing.
+        let same = Workflow::builder("w")
+            .tasks((0..3).map(|i| noop(&format!("t{i}"))))
+            .build()
+            .unwrap();
+        assert!(shared(&same));
+        let other_type = Workflow::builder("w")
+            .task(noop("a"))
+            .task(Task::new("b", |_| async { Ok(()) }))
+            .build()
+            .unwrap();
+        assert!(!shared(&other_type));
+        let state = String::from("captured");
+        let stateful = Workflow::builder("w")
+            .task(noop("a"))
+            .task(Task::new("b", move |_| {
+                let state = state.clone();
+                async move { Ok(state) }
+            }))
+            .build()
+            .unwrap();
+        assert!(!shared(&stateful));
+        let Handlers::Each(each) = &stateful.spec.handlers else {
+            unreachable!("checked above")
+        };
+        assert_eq!(each.len(), 2);
     }
 
     #[test]

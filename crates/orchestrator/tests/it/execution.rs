@@ -5,7 +5,8 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
 use baton_orchestrator::{
-    Boost, OutputError, Priority, RunOutcome, Task, TaskState, Workflow, WorkflowProblem,
+    Boost, OutputError, Priority, RunOutcome, Task, TaskContext, TaskError, TaskState, Workflow,
+    WorkflowProblem,
 };
 
 use crate::support::{Log, logged, ms, noop, orchestrator, sleeper};
@@ -157,6 +158,60 @@ async fn dependents_read_their_dependencies_outputs_and_nothing_else() {
         .unwrap();
     let report = orchestrator(2).run(&workflow).await.unwrap();
     assert!(report.is_success(), "{report:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_unit_output_reads_as_unit_and_as_nothing_else() {
+    let workflow = Workflow::builder("unit")
+        .task(noop("setup"))
+        .task(
+            Task::new("check", |ctx| async move {
+                let _: &() = ctx.output("setup")?;
+                assert!(matches!(
+                    ctx.output::<u32>("setup"),
+                    Err(OutputError::WrongType {
+                        expected: "u32",
+                        ..
+                    })
+                ));
+                Ok(())
+            })
+            .needs(["setup"]),
+        )
+        .build()
+        .unwrap();
+    let report = orchestrator(2).run(&workflow).await.unwrap();
+    assert!(report.is_success(), "{report:?}");
+}
+
+/// A stateless handler: every task of the workflow below runs it (one handler serves them all),
+/// and each call still sees its own task and its own dependency's output.
+async fn echo(ctx: TaskContext) -> Result<String, TaskError> {
+    let id = ctx.task_id();
+    let index: usize = id[1..].parse().expect("ids are t0, t1...");
+    if index > 0 {
+        let previous: &String = ctx.output(&format!("t{}", index - 1))?;
+        assert_eq!(previous, &format!("t{}", index - 1));
+    }
+    Ok(id.to_owned())
+}
+
+#[tokio::test(start_paused = true)]
+async fn tasks_sharing_a_stateless_handler_each_see_their_own_context() {
+    let workflow = Workflow::builder("chain")
+        .tasks((0..50).map(|i| {
+            let task = Task::new(format!("t{i}"), echo);
+            if i == 0 {
+                task
+            } else {
+                task.needs([format!("t{}", i - 1)])
+            }
+        }))
+        .build()
+        .unwrap();
+    let report = orchestrator(4).run(&workflow).await.unwrap();
+    assert!(report.is_success(), "{report:?}");
+    assert_eq!(report.totals.succeeded, 50);
 }
 
 #[tokio::test(start_paused = true)]
