@@ -116,13 +116,28 @@ struct Ctx<'a> {
     /// new ones (see [`Run::spare`]).
     inbox: &'a Arc<Inbox>,
     spare_inboxes: &'a mut Vec<Arc<Inbox>>,
+    /// Where launched attempts go, to be handed to the executor in one batch.
+    handoff: &'a mut Vec<Attempt>,
 }
 
 impl Ctx<'_> {
-    fn emit(&mut self, run: &Run, node: Option<usize>, at: Instant, kind: EventKind) {
-        if self.subscribers.is_empty() {
-            return;
+    /// Sends an event to the subscribers. The event is built only if there are some: with none
+    /// (the common case), an emit costs one length check.
+    #[inline(always)]
+    fn emit(
+        &mut self,
+        run: &Run,
+        node: Option<usize>,
+        at: Instant,
+        kind: impl FnOnce() -> EventKind,
+    ) {
+        if !self.subscribers.is_empty() {
+            self.send(run, node, at, kind());
         }
+    }
+
+    #[inline(never)]
+    fn send(&mut self, run: &Run, node: Option<usize>, at: Instant, kind: EventKind) {
         let event = Event {
             run: run.shared.id,
             at: at.saturating_duration_since(run.start),
@@ -319,6 +334,26 @@ impl Run {
         ctx.now_ns.saturating_sub(self.start_ns)
     }
 
+    /// Reads what ending an attempt of `node` will read first (its run state, its dependents and
+    /// theirs), changing nothing. The engine calls it for a whole batch before handling any of
+    /// it: the batch's cache misses (a run visits its tasks in dependency order, which is random
+    /// in memory) then overlap instead of waiting one behind another.
+    fn warm_ended(&self, node: usize) -> u64 {
+        let Some(n) = self.nodes.get(node) else {
+            return 0;
+        };
+        let mut sum = n.last_started;
+        for dependent in self.shared.spec.dag.dependents(NodeId::new(node as u32)) {
+            sum ^= self.nodes[dependent.index()].state as u64;
+        }
+        sum
+    }
+
+    /// As [`warm_ended`](Self::warm_ended), for a popped item about to be dispatched.
+    fn warm_popped(&self, node: usize) -> u64 {
+        self.nodes.get(node).map_or(0, |n| n.ticket.get())
+    }
+
     fn priority(&self, node: usize) -> Priority {
         self.shared.spec.hot[node].priority
     }
@@ -343,7 +378,7 @@ impl Run {
             ));
         }
         let priority = self.priority(node);
-        ctx.emit(self, Some(node), ctx.now, EventKind::Queued { priority });
+        ctx.emit(self, Some(node), ctx.now, || EventKind::Queued { priority });
         self.admit(ctx, node, false);
     }
 
@@ -369,7 +404,14 @@ impl Run {
     }
 
     /// Releases held-back attempts while the run's parallelism allows.
+    #[inline]
     fn refill(&mut self, ctx: &mut Ctx<'_>) {
+        if !self.local.is_empty() {
+            self.refill_held(ctx);
+        }
+    }
+
+    fn refill_held(&mut self, ctx: &mut Ctx<'_>) {
         while self.admitted < self.limit {
             let Some(next) = self.local.pop() else { break };
             self.admitted += 1;
@@ -426,14 +468,16 @@ impl Run {
         *ctx.queued -= 1;
     }
 
-    /// A popped item: the attempt to hand to the executor, if the item is still wanted.
-    fn dispatch(&mut self, ctx: &mut Ctx<'_>, popped: &Popped<QueuedTask>) -> Option<Attempt> {
+    /// A popped item: launches its attempt if the item is still wanted, and says whether it did.
+    fn dispatch(&mut self, ctx: &mut Ctx<'_>, popped: &Popped<QueuedTask>) -> bool {
         let item = popped.item;
         let node = item.node as usize;
-        let n = self.nodes.get_mut(node)?;
+        let Some(n) = self.nodes.get_mut(node) else {
+            return false;
+        };
         if !n.in_queue || n.ticket() != Some(popped.id) {
             // Given up on already (a backend that could not cancel it): counted out back then.
-            return None;
+            return false;
         }
         n.in_queue = false;
         n.pushed = false;
@@ -443,7 +487,7 @@ impl Run {
             if self.admitted >= self.limit {
                 // A retry came due while the run is at its limit: it waits its turn.
                 self.hold_back(node, item.compensation);
-                return None;
+                return false;
             }
             self.admitted += 1;
         }
@@ -459,14 +503,16 @@ impl Run {
                     let now = ctx.now;
                     self.fail_task(ctx, node, open.to_string(), false, now);
                     self.refill(ctx);
-                    return None;
+                    return false;
                 }
             }
         }
-        Some(self.launch(ctx, node, item.compensation))
+        self.launch(ctx, node, item.compensation);
+        true
     }
 
-    fn launch(&mut self, ctx: &mut Ctx<'_>, node: usize, compensation: bool) -> Attempt {
+    /// Starts an attempt of `node` (or of its compensation): into `ctx.handoff`, built in place.
+    fn launch(&mut self, ctx: &mut Ctx<'_>, node: usize, compensation: bool) {
         let since = self.since_now(ctx);
         let spec = &self.shared.spec;
         let n = &mut self.nodes[node];
@@ -495,14 +541,11 @@ impl Run {
             {
                 budget.deposit();
             }
-            ctx.emit(self, Some(node), ctx.now, EventKind::Started { attempt });
+            ctx.emit(self, Some(node), ctx.now, || EventKind::Started { attempt });
         } else {
-            ctx.emit(
-                self,
-                Some(node),
-                ctx.now,
-                EventKind::CompensationStarted { attempt },
-            );
+            ctx.emit(self, Some(node), ctx.now, || {
+                EventKind::CompensationStarted { attempt }
+            });
         }
         let fault = match (&self.faults, compensation) {
             (Some(plan), false) => plan.fault_for(&spec.ids[node], node, attempt),
@@ -538,7 +581,7 @@ impl Run {
         } else {
             (None, None)
         };
-        Attempt {
+        ctx.handoff.push(Attempt {
             future,
             timeout,
             requires,
@@ -553,7 +596,7 @@ impl Run {
                     compensation,
                 },
             ),
-        }
+        });
     }
 
     /// An attempt ended; returns how long after its hand-over, in nanoseconds.
@@ -580,18 +623,21 @@ impl Run {
         if finished.key.compensation {
             self.compensation_ended(ctx, node, finished.outcome, finished.ended);
         } else {
-            self.attempt_ended(ctx, node, finished.outcome, finished.ended);
+            self.attempt_ended(ctx, node, finished.outcome, finished.ended, end);
         }
         self.refill(ctx);
         ran
     }
 
+    /// The attempt of `node` ended with `outcome` at `at`, which is `end` nanoseconds into the
+    /// run.
     fn attempt_ended(
         &mut self,
         ctx: &mut Ctx<'_>,
         node: usize,
         outcome: Outcome<TaskOutput, TaskError>,
         at: Instant,
+        end: u64,
     ) {
         let attempt = self.nodes[node].attempts;
         let permit = self.nodes[node].cold.as_mut().and_then(|c| c.permit.take());
@@ -605,21 +651,19 @@ impl Run {
                 Outcome::Failed(_) | Outcome::Cancelled => drop(permit),
             }
         }
+        let outcome = match outcome {
+            // The common case, before the general classification below.
+            Outcome::Succeeded(output) => {
+                drop(output);
+                self.succeeded(ctx, node, attempt, at, end);
+                return;
+            }
+            other => other,
+        };
         let stopping = self.stop.is_some();
         let failure = match Ended::of(outcome, stopping) {
             Ended::Succeeded => {
-                // Its output is in `shared.outputs` already: the worker stored it.
-                self.end_task(ctx, node, TaskState::Succeeded, at, None);
-                ctx.emit(self, Some(node), at, EventKind::Succeeded { attempt });
-                ctx.scratch.clear();
-                if let Ok(ready) = self.tracker.complete(NodeId::new(node as u32)) {
-                    ctx.scratch.extend_from_slice(ready);
-                }
-                let ready = std::mem::take(ctx.scratch);
-                for &next in &ready {
-                    self.make_ready(ctx, next.index());
-                }
-                *ctx.scratch = ready;
+                self.succeeded(ctx, node, attempt, at, end);
                 return;
             }
             Ended::Interrupted => None,
@@ -635,13 +679,13 @@ impl Run {
                 Some(Stop::TimedOut(_)) => TaskState::TimedOut,
                 _ => TaskState::Cancelled,
             };
-            self.end_task(ctx, node, state, at, None);
+            self.end_task(ctx, node, state, end, None);
             let kind = if state == TaskState::TimedOut {
                 EventKind::TimedOut { attempt }
             } else {
                 EventKind::Cancelled
             };
-            ctx.emit(self, Some(node), at, kind);
+            ctx.emit(self, Some(node), at, || kind);
             return;
         };
         if self.stop.is_none()
@@ -652,21 +696,32 @@ impl Run {
             n.state = TaskState::Retrying;
             n.cold().error = Some(failure.message.clone());
             ctx.metrics.retries.increment(1);
-            ctx.emit(
-                self,
-                Some(node),
-                at,
-                EventKind::Retrying {
-                    attempt,
-                    error: failure.message,
-                    delay,
-                },
-            );
+            ctx.emit(self, Some(node), at, || EventKind::Retrying {
+                attempt,
+                error: failure.message,
+                delay,
+            });
             self.nodes[node].last_queued = self.since_start(at + delay);
             self.push(ctx, node, false, false, Some(at + delay));
             return;
         }
         self.fail_task(ctx, node, failure.message, failure.timed_out, at);
+    }
+
+    /// The task's attempt succeeded: the task is done, and its dependents may be ready.
+    fn succeeded(&mut self, ctx: &mut Ctx<'_>, node: usize, attempt: u32, at: Instant, end: u64) {
+        // Its output is in `shared.outputs` already: the worker stored it.
+        self.end_task(ctx, node, TaskState::Succeeded, end, None);
+        ctx.emit(self, Some(node), at, || EventKind::Succeeded { attempt });
+        ctx.scratch.clear();
+        if let Ok(ready) = self.tracker.complete(NodeId::new(node as u32)) {
+            ctx.scratch.extend_from_slice(ready);
+        }
+        let ready = std::mem::take(ctx.scratch);
+        for &next in &ready {
+            self.make_ready(ctx, next.index());
+        }
+        *ctx.scratch = ready;
     }
 
     /// The next retry delay of `node`, or `None` when its policy (or the budget) says stop.
@@ -705,14 +760,15 @@ impl Run {
         } else {
             TaskState::Failed
         };
-        self.end_task(ctx, node, state, at, Some(error.clone()));
+        let since = self.since_start(at);
+        self.end_task(ctx, node, state, since, Some(error.clone()));
         self.failed.push(node as u32);
         let kind = if timed_out {
             EventKind::TimedOut { attempt }
         } else {
             EventKind::Failed { attempt, error }
         };
-        ctx.emit(self, Some(node), at, kind);
+        ctx.emit(self, Some(node), at, || kind);
         ctx.scratch.clear();
         if let Ok(skipped) = self.tracker.fail(NodeId::new(node as u32)) {
             ctx.scratch.extend_from_slice(skipped);
@@ -731,16 +787,15 @@ impl Run {
         }
     }
 
-    /// Sets a task's final state and counts it.
+    /// Sets a task's final state, reached `since` nanoseconds into the run, and counts it.
     fn end_task(
         &mut self,
         ctx: &mut Ctx<'_>,
         node: usize,
         state: TaskState,
-        at: Instant,
+        since: u64,
         error: Option<String>,
     ) {
-        let since = self.since_start(at);
         let n = &mut self.nodes[node];
         n.state = state;
         n.ended_at = At(n.ended_at.get().map_or(since, |e| e.max(since)));
@@ -759,8 +814,8 @@ impl Run {
         }
         self.unqueue(ctx, node);
         let error = (state == TaskState::Skipped).then(|| reason.to_owned());
-        let now = ctx.now;
-        self.end_task(ctx, node, state, now, error);
+        let since = self.since_now(ctx);
+        self.end_task(ctx, node, state, since, error);
         let kind = if state == TaskState::Skipped {
             EventKind::Skipped {
                 reason: reason.to_owned(),
@@ -768,7 +823,7 @@ impl Run {
         } else {
             EventKind::Cancelled
         };
-        ctx.emit(self, Some(node), ctx.now, kind);
+        ctx.emit(self, Some(node), ctx.now, || kind);
     }
 
     /// Stops the run early: every task not running ends now, running ones are interrupted.
@@ -842,7 +897,7 @@ impl Run {
                 }
                 let since = self.since_now(ctx);
                 self.nodes[node].last_queued = since;
-                ctx.emit(self, Some(node), ctx.now, EventKind::Compensating);
+                ctx.emit(self, Some(node), ctx.now, || EventKind::Compensating);
                 self.admit(ctx, node, true);
             } else {
                 self.release(node, &mut ready);
@@ -882,7 +937,7 @@ impl Run {
             Ended::Succeeded => {
                 self.nodes[node].state = TaskState::Compensated;
                 ctx.metrics.task_ended(TaskState::Compensated);
-                ctx.emit(self, Some(node), at, EventKind::Compensated { attempts });
+                ctx.emit(self, Some(node), at, || EventKind::Compensated { attempts });
                 let mut ready = Vec::new();
                 if let Some(rb) = &mut self.rollback {
                     rb.outstanding -= 1;
@@ -914,16 +969,11 @@ impl Run {
         cold.compensation_error = Some(message.clone());
         if let Some(delay) = next {
             let delay = asked.unwrap_or(delay);
-            ctx.emit(
-                self,
-                Some(node),
-                at,
-                EventKind::CompensationRetrying {
-                    attempt: attempts,
-                    error: message,
-                    delay,
-                },
-            );
+            ctx.emit(self, Some(node), at, || EventKind::CompensationRetrying {
+                attempt: attempts,
+                error: message,
+                delay,
+            });
             self.nodes[node].last_queued = self.since_start(at + delay);
             self.push(ctx, node, true, false, Some(at + delay));
             return;
@@ -935,15 +985,10 @@ impl Run {
             rb.outstanding -= 1;
             rb.failed.push(node as u32);
         }
-        ctx.emit(
-            self,
-            Some(node),
-            at,
-            EventKind::CompensationFailed {
-                attempts,
-                error: message,
-            },
-        );
+        ctx.emit(self, Some(node), at, || EventKind::CompensationFailed {
+            attempts,
+            error: message,
+        });
     }
 
     /// The run's outcome (once nothing is left in flight).
@@ -972,6 +1017,8 @@ impl Run {
             tasks: self.nodes.len(),
             ..Totals::default()
         };
+        // Summed in nanoseconds, converted once.
+        let (mut wait, mut run_time) = (0_u64, 0_u64);
         let tasks =
             self.nodes
                 .iter()
@@ -992,8 +1039,8 @@ impl Run {
                     }
                     totals.attempts += u64::from(n.attempts);
                     totals.retries += u64::from(n.attempts.saturating_sub(1));
-                    totals.wait += secs(n.wait);
-                    totals.run_time += secs(n.run_time);
+                    wait = wait.saturating_add(n.wait);
+                    run_time = run_time.saturating_add(n.run_time);
                     TaskReport {
                         id: TaskName::new(&spec.ids, i),
                         state: n.state,
@@ -1020,6 +1067,8 @@ impl Run {
                     }
                 })
                 .collect();
+        totals.wait = secs(wait);
+        totals.run_time = secs(run_time);
         let rollback = self.rollback.as_ref().map(|rb| Rollback {
             compensated: self.names(&rb.compensated),
             failed: self.names(&rb.failed),
@@ -1115,6 +1164,7 @@ enum Ended {
 impl Ended {
     /// Classifies `outcome`; while the run is `stopping`, an attempt the executor dropped was
     /// interrupted rather than failed.
+    #[inline]
     fn of(outcome: Outcome<TaskOutput, TaskError>, stopping: bool) -> Self {
         let failure = |message: String, timed_out: bool| Failure {
             message,
@@ -1184,7 +1234,12 @@ pub(crate) struct Engine<Q, X> {
     handoff: Vec<Attempt>,
     /// References to `inbox` handed back by ended attempts, for new ones.
     spare_inboxes: Vec<Arc<Inbox>>,
+    /// Items popped and not yet dispatched (empty between turns; kept for its allocation).
+    popped: Vec<Popped<QueuedTask>>,
 }
+
+/// The most items [`Engine::dispatch_ready`] pops before dispatching them.
+const POP_BATCH: usize = 64;
 
 /// The backoff between pops after a queue backend failed.
 const POP_BACKOFF_MIN: Duration = Duration::from_millis(10);
@@ -1212,6 +1267,7 @@ macro_rules! with_run {
                     queued: &mut engine.queued,
                     inbox: &engine.inbox,
                     spare_inboxes: &mut engine.spare_inboxes,
+                    handoff: &mut engine.handoff,
                 };
                 Some($body)
             }
@@ -1258,6 +1314,7 @@ where
             pop_backoff: Duration::ZERO,
             handoff: Vec::new(),
             spare_inboxes: Vec::new(),
+            popped: Vec::new(),
         }
     }
 
@@ -1277,6 +1334,15 @@ where
             }
             self.inbox.take(&mut batch);
             if !batch.is_empty() {
+                let warm = batch.iter().fold(0, |sum, finished| {
+                    let key = finished.key;
+                    sum ^ self
+                        .runs
+                        .get(key.slot as usize)
+                        .and_then(Option::as_ref)
+                        .map_or(0, |run| run.warm_ended(key.node as usize))
+                });
+                std::hint::black_box(warm);
                 // They ended with (at least) this many in flight, themselves included.
                 let in_flight = self.in_flight;
                 for mut finished in batch.drain(..) {
@@ -1410,15 +1476,10 @@ where
         self.active += 1;
         self.metrics.runs_active.increment(1.0);
         with_run!(self, slot, now, |run, ctx| {
-            ctx.emit(
-                run,
-                None,
-                now,
-                EventKind::RunStarted {
-                    workflow: Arc::clone(&spec.name),
-                    tasks: count,
-                },
-            );
+            ctx.emit(run, None, now, || EventKind::RunStarted {
+                workflow: Arc::clone(&spec.name),
+                tasks: count,
+            });
             for node in initial {
                 run.make_ready(&mut ctx, node.index());
             }
@@ -1459,17 +1520,11 @@ where
 
     fn dispatch(&mut self, popped: Popped<QueuedTask>) {
         let slot = popped.item.slot;
-        let attempt = with_run!(self, slot, self.now, |run, ctx| {
-            if run.id() == popped.item.run {
-                run.dispatch(&mut ctx, &popped)
-            } else {
-                None
-            }
-        })
-        .flatten();
-        if let Some(attempt) = attempt {
+        let launched = with_run!(self, slot, self.now, |run, ctx| {
+            run.id() == popped.item.run && run.dispatch(&mut ctx, &popped)
+        });
+        if launched == Some(true) {
             self.in_flight += 1;
-            self.handoff.push(attempt);
         }
     }
 
@@ -1481,21 +1536,50 @@ where
     }
 
     /// Pops and hands over ready attempts while the executor has room.
+    ///
+    /// Items are popped a batch at a time (at most as many as there is room for), and their
+    /// run states read for the whole batch before any is dispatched: see [`Run::warm_ended`].
     async fn dispatch_ready(&mut self) {
+        let mut popped = std::mem::take(&mut self.popped);
         while self.can_pop() {
-            match self.queue.try_pop().await {
-                Ok(popped) => {
-                    self.pop_backoff = Duration::ZERO;
-                    self.pop_paused_until = None;
-                    self.dispatch(popped);
+            let room = (self.allowance.limit() - self.in_flight)
+                .min(self.queued)
+                .min(POP_BATCH);
+            let mut more = true;
+            while popped.len() < room {
+                match self.queue.try_pop().await {
+                    Ok(item) => {
+                        self.pop_backoff = Duration::ZERO;
+                        self.pop_paused_until = None;
+                        popped.push(item);
+                    }
+                    Err(TryPopError::Backend(error)) => {
+                        self.pop_failed(&error);
+                        more = false;
+                        break;
+                    }
+                    Err(_) => {
+                        more = false; // only delayed retries are left
+                        break;
+                    }
                 }
-                Err(TryPopError::Backend(error)) => {
-                    self.pop_failed(&error);
-                    break;
-                }
-                Err(_) => break, // only delayed retries are left
+            }
+            let warm = popped.iter().fold(0, |sum, item| {
+                sum ^ self
+                    .runs
+                    .get(item.item.slot as usize)
+                    .and_then(Option::as_ref)
+                    .map_or(0, |run| run.warm_popped(item.item.node as usize))
+            });
+            std::hint::black_box(warm);
+            for item in popped.drain(..) {
+                self.dispatch(item);
+            }
+            if !more {
+                break;
             }
         }
+        self.popped = popped;
         self.hand_over();
     }
 
@@ -1645,15 +1729,11 @@ where
             queued: &mut self.queued,
             inbox: &self.inbox,
             spare_inboxes: &mut self.spare_inboxes,
+            handoff: &mut self.handoff,
         };
-        ctx.emit(
-            &run,
-            None,
-            now,
-            EventKind::RunFinished {
-                outcome: outcome.clone(),
-            },
-        );
+        ctx.emit(&run, None, now, || EventKind::RunFinished {
+            outcome: outcome.clone(),
+        });
         self.metrics.run_ended(&outcome);
         self.metrics.runs_active.decrement(1.0);
         let _span = run.span.enter();
