@@ -17,7 +17,7 @@ use tracing::{Instrument, Span};
 use crate::context::{RunShared, TaskContext};
 use crate::error::TaskError;
 use crate::faults::Fault;
-use crate::task::{BoxedAttempt, Handler};
+use crate::task::{BoxedAttempt, Handler, Output};
 
 /// Runs attempts. The orchestrator never hands an executor more than
 /// [`capacity`](Executor::capacity) attempts at once (plus the
@@ -106,8 +106,8 @@ pub(crate) struct Start {
 /// A started attempt.
 pub(crate) struct Running {
     work: BoxedAttempt,
-    /// `None` once handed back in the [`TaskOutput`].
-    run: Option<Arc<RunShared>>,
+    /// Handed back in the [`TaskOutput`] when the attempt succeeds.
+    run: Arc<RunShared>,
     node: usize,
     compensating: bool,
     /// Resolves when the run is cancelled; made on the attempt's first wait (an attempt that
@@ -146,7 +146,7 @@ impl AttemptFuture {
         };
         Ok(Running {
             work,
-            run: Some(run),
+            run,
             node,
             compensating,
             cancelled: None,
@@ -155,29 +155,14 @@ impl AttemptFuture {
 }
 
 impl Running {
-    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<TaskOutput, TaskError>> {
+    /// Polls the handler's work, and the run's cancellation once the work has to wait.
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<Output, TaskError>> {
         match self.work.as_mut().poll(cx) {
-            Poll::Ready(Ok(output)) => {
-                let run = self.run.take();
-                if let Some(run) = &run
-                    && !self.compensating
-                    && !output.is::<()>()
-                {
-                    // Set here, on the worker, before the outcome is reported: dependents are
-                    // released only after the engine takes the report, so they see it. A `()`
-                    // is not stored (no line of the outputs is touched): an empty slot of a
-                    // task that succeeded reads as `()` (see `TaskContext::output`).
-                    let _ = run.outputs[self.node].set(output);
-                }
-                Poll::Ready(Ok(TaskOutput { run }))
-            }
-            Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
+            Poll::Ready(result) => Poll::Ready(result),
             // Compensations run to their end: the run's cancellation is what started them.
             Poll::Pending if self.compensating => Poll::Pending,
             Poll::Pending => {
-                let Some(run) = &self.run else {
-                    return Poll::Pending; // not reachable: handed back only on success
-                };
+                let run = &self.run;
                 let cancelled = self.cancelled.get_or_insert_with(|| {
                     let token = run.cancel.clone();
                     Box::pin(async move { token.cancelled().await })
@@ -187,6 +172,21 @@ impl Running {
                     Poll::Pending => Poll::Pending,
                 }
             }
+        }
+    }
+
+    /// The attempt succeeded with `output`: stores it in the run (a task's, not a
+    /// compensation's) and hands the run reference back.
+    fn succeed(self, output: Output) -> TaskOutput {
+        if !self.compensating && !output.is::<()>() {
+            // Set here, on the worker, before the outcome is reported: dependents are released
+            // only after the engine takes the report, so they see it. A `()` is not stored (no
+            // line of the outputs is touched): an empty slot of a task that succeeded reads as
+            // `()` (see `TaskContext::output`).
+            let _ = self.run.outputs[self.node].set(output);
+        }
+        TaskOutput {
+            run: Some(self.run),
         }
     }
 }
@@ -205,7 +205,16 @@ impl Future for AttemptFuture {
             }
         }
         let result = match &mut this.stage {
-            Stage::Running(running) => std::task::ready!(running.poll(cx)),
+            // Polled in place (a panic in the handler leaves it where the executor drops it),
+            // and taken out by value only once it succeeded.
+            Stage::Running(running) => match std::task::ready!(running.poll(cx)) {
+                Ok(output) => match std::mem::replace(&mut this.stage, Stage::Spent) {
+                    Stage::Running(running) => Ok(running.succeed(output)),
+                    // Not reachable: matched as running just above.
+                    _ => Err(TaskError::permanent("the attempt lost its run")),
+                },
+                Err(error) => Err(error),
+            },
             Stage::Wrapped(future) => std::task::ready!(future.as_mut().poll(cx)),
             // Polled after it resolved: a contract breach by the executor.
             Stage::Unstarted(_) | Stage::Spent => Err(TaskError::permanent(
@@ -540,7 +549,6 @@ mod tests {
     use baton_pool::OutcomeKind;
 
     use super::*;
-    use crate::task::Output;
 
     fn attempt(inbox: &Arc<Inbox>, node: u32, work: BoxedAttempt) -> Attempt {
         let key = Key {
