@@ -213,6 +213,144 @@ impl<T> PriorityQueue<T> {
         }
     }
 
+    /// Pushes items from the front of `items` in order, as [`try_push`](Self::try_push) would one
+    /// at a time, but under one lock and with the clock read once: until all are pushed or one
+    /// finds the queue full. Each pushed item leaves `items` and its result (its id, or
+    /// [`PushError::Closed`] with the item) is appended to `results`; on a full queue the item
+    /// that did not fit stays at the front of `items`, with the rest behind it, and nothing is
+    /// appended for them. Returns how many results it appended.
+    ///
+    /// ```
+    /// use baton_queue::{Priority, PriorityQueue, PushOptions};
+    ///
+    /// let queue = PriorityQueue::builder().capacity(2).build().unwrap();
+    /// let mut items = vec![
+    ///     ("a", PushOptions::from(Priority::Low)),
+    ///     ("b", PushOptions::from(Priority::High)),
+    ///     ("c", PushOptions::from(Priority::High)),
+    /// ];
+    /// let mut results = Vec::new();
+    /// assert_eq!(queue.try_push_batch(&mut items, &mut results), 2);
+    /// assert!(results.iter().all(Result::is_ok));
+    /// assert_eq!(items, [("c", PushOptions::from(Priority::High))], "did not fit");
+    /// let mut popped = Vec::new();
+    /// assert_eq!(queue.try_pop_batch(10, &mut popped), Ok(2));
+    /// assert_eq!(popped.iter().map(|t| t.item).collect::<Vec<_>>(), ["b", "a"]);
+    /// ```
+    pub fn try_push_batch(
+        &self,
+        items: &mut Vec<(T, PushOptions)>,
+        results: &mut Vec<Result<TaskId, PushError<T>>>,
+    ) -> usize {
+        if items.is_empty() {
+            return 0;
+        }
+        let delayed = items
+            .iter()
+            .any(|(_, opts)| opts.get_not_before().is_some());
+        let now = self.now(delayed);
+        let before = results.len();
+        let (mut one, mut all) = (0_usize, false);
+        let mut rest = std::mem::take(items).into_iter();
+        {
+            let mut core = self.lock();
+            for (item, opts) in rest.by_ref() {
+                match core.push(item, opts, now) {
+                    Ok(Pushed { id, wake }) => {
+                        match wake {
+                            Wake::Nobody => {}
+                            Wake::One => one += 1,
+                            Wake::All => all = true,
+                        }
+                        results.push(Ok(id));
+                    }
+                    Err(PushError::Full(item)) => {
+                        items.push((item, opts));
+                        break;
+                    }
+                    Err(error) => results.push(Err(error)),
+                }
+            }
+            // As many consumers as there are new tasks, at most as many as wait.
+            one = one.min(core.pop_waiters);
+        }
+        items.extend(rest);
+        if all {
+            self.wake_consumers(Wake::All);
+        } else {
+            for _ in 0..one {
+                self.wake_consumers(Wake::One);
+            }
+        }
+        results.len() - before
+    }
+
+    /// Pushes every item of `items` in order (draining it), as [`push`](Self::push) would one at
+    /// a time: under one lock while there is room, waiting for space whenever a bounded queue is
+    /// full. Appends each result, in order, to `results`.
+    ///
+    /// Not cancel-safe as a whole: dropped while it waits, it has pushed the items whose results
+    /// are in `results`, and the rest are still in `items`.
+    pub async fn push_batch(
+        &self,
+        items: &mut Vec<(T, PushOptions)>,
+        results: &mut Vec<Result<TaskId, PushError<T>>>,
+    ) {
+        loop {
+            self.try_push_batch(items, results);
+            if items.is_empty() {
+                return;
+            }
+            // The first one did not fit: wait for room for it, then go on under one lock.
+            let (item, opts) = items.remove(0);
+            results.push(self.push(item, opts).await);
+        }
+    }
+
+    /// Pops up to `max` ready tasks under one lock, in the order [`try_pop`](Self::try_pop) would
+    /// pop them one at a time, and appends them to `into`. Returns how many, at least one: with
+    /// none ready it fails as `try_pop` does ([`TryPopError::Empty`] or
+    /// [`TryPopError::Closed`]). `max == 0` pops nothing and returns `Ok(0)`.
+    pub fn try_pop_batch(
+        &self,
+        max: usize,
+        into: &mut Vec<Popped<T>>,
+    ) -> Result<usize, TryPopError> {
+        if max == 0 {
+            return Ok(0);
+        }
+        let now = self.now(false);
+        let mut freed = 0_usize;
+        let miss = {
+            let mut core = self.lock();
+            let mut miss = None;
+            while freed < max {
+                match core.pop(now) {
+                    Ok(popped) => {
+                        into.push(popped);
+                        freed += 1;
+                    }
+                    Err(error) => {
+                        miss = Some(error);
+                        break;
+                    }
+                }
+            }
+            // As many producers as there are freed slots, at most as many as wait.
+            let wake = freed.min(core.push_waiters);
+            drop(core);
+            for _ in 0..wake {
+                self.wake_producers(Wake::One);
+            }
+            miss
+        };
+        match (freed, miss) {
+            (0, Some(PopMiss::Closed)) => Err(TryPopError::Closed),
+            (0, _) => Err(TryPopError::Empty),
+            (n, _) => Ok(n),
+        }
+    }
+
     /// Pops the next ready task without waiting.
     ///
     /// Fails with [`TryPopError::Empty`] when nothing is ready (delayed tasks may still come,

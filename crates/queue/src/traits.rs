@@ -8,8 +8,9 @@ use crate::{Popped, PriorityQueue, PushError, PushOptions, QueueStats, TaskId, T
 /// as well as the in-memory [`PriorityQueue`].
 ///
 /// Methods return `impl Future + Send` (implementors may write `async fn`): no boxing on the hot
-/// path. Six methods are required; [`try_push`](TaskQueue::try_push), [`len`](TaskQueue::len)
-/// and [`is_empty`](TaskQueue::is_empty) have defaults. Pushes hand the item back on every failure.
+/// path. Six methods are required; [`try_push`](TaskQueue::try_push),
+/// [`push_batch`](TaskQueue::push_batch), [`try_pop_batch`](TaskQueue::try_pop_batch),
+/// [`len`](TaskQueue::len) and [`is_empty`](TaskQueue::is_empty) have defaults. Pushes hand the item back on every failure.
 ///
 /// Semantics every implementation keeps: higher priorities first, FIFO within a level (by the
 /// instant a task became ready); a task pushed with a not-before instant is not popped before it;
@@ -67,11 +68,61 @@ pub trait TaskQueue<T>: Send + Sync {
         self.push(item, opts)
     }
 
+    /// Pushes every item of `items` in order (draining it), as [`push`](TaskQueue::push) would
+    /// one at a time, and appends each result to `results` in the same order.
+    ///
+    /// The default calls `push` for each; a backend that can push many at once (one lock, one
+    /// round trip to a store) overrides it, as [`PriorityQueue`] does.
+    fn push_batch(
+        &self,
+        items: &mut Vec<(T, PushOptions)>,
+        results: &mut Vec<Result<TaskId, PushError<T, Self::Error>>>,
+    ) -> impl Future<Output = ()> + Send
+    where
+        T: Send,
+    {
+        async move {
+            for (item, opts) in items.drain(..) {
+                results.push(self.push(item, opts).await);
+            }
+        }
+    }
+
     /// Pops the next ready task, waiting for one. `Ok(None)` once the queue is closed and drained.
     fn pop(&self) -> impl Future<Output = Result<Option<Popped<T>>, Self::Error>> + Send;
 
     /// Pops the next ready task if there is one now.
     fn try_pop(&self) -> impl Future<Output = Result<Popped<T>, TryPopError<Self::Error>>> + Send;
+
+    /// Pops up to `max` ready tasks, appending them to `into` in the order
+    /// [`try_pop`](TaskQueue::try_pop) would return them, and returns how many: at least one, or
+    /// the error `try_pop` gives when none is ready. `max == 0` pops nothing and returns `Ok(0)`.
+    ///
+    /// The default calls `try_pop` until it has `max` or one fails (an error after the first
+    /// task is left for the next call); [`PriorityQueue`] pops them under one lock.
+    fn try_pop_batch(
+        &self,
+        max: usize,
+        into: &mut Vec<Popped<T>>,
+    ) -> impl Future<Output = Result<usize, TryPopError<Self::Error>>> + Send
+    where
+        T: Send,
+    {
+        async move {
+            let mut popped = 0;
+            while popped < max {
+                match self.try_pop().await {
+                    Ok(task) => {
+                        into.push(task);
+                        popped += 1;
+                    }
+                    Err(error) if popped == 0 => return Err(error),
+                    Err(_) => break,
+                }
+            }
+            Ok(popped)
+        }
+    }
 
     /// Cancels a queued or delayed task, returning its item (`None` if it is not in the queue).
     fn cancel(&self, id: TaskId) -> impl Future<Output = Result<Option<T>, Self::Error>> + Send;
@@ -110,6 +161,22 @@ impl<T: Send> TaskQueue<T> for PriorityQueue<T> {
 
     async fn try_pop(&self) -> Result<Popped<T>, TryPopError> {
         PriorityQueue::try_pop(self)
+    }
+
+    async fn push_batch(
+        &self,
+        items: &mut Vec<(T, PushOptions)>,
+        results: &mut Vec<Result<TaskId, PushError<T>>>,
+    ) {
+        PriorityQueue::push_batch(self, items, results).await;
+    }
+
+    async fn try_pop_batch(
+        &self,
+        max: usize,
+        into: &mut Vec<Popped<T>>,
+    ) -> Result<usize, TryPopError> {
+        PriorityQueue::try_pop_batch(self, max, into)
     }
 
     async fn cancel(&self, id: TaskId) -> Result<Option<T>, Self::Error> {

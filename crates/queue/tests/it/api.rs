@@ -4,8 +4,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use baton_queue::{
-    Aging, BuildError, Priority, PriorityQueue, PushError, PushOptions, TaskId, TaskQueue,
-    TryPopError,
+    Aging, BuildError, Popped, Priority, PriorityQueue, PushError, PushOptions, QueueStats, TaskId,
+    TaskQueue, TryPopError,
 };
 use tokio::time::Instant;
 
@@ -159,12 +159,84 @@ async fn priority_queue_implements_the_trait() {
     exercise(&q).await.unwrap();
 }
 
+/// A backend that implements only the required methods: the trait's defaults do the rest.
+struct OneAtATime(PriorityQueue<u32>);
+
+impl TaskQueue<u32> for OneAtATime {
+    type Error = std::convert::Infallible;
+
+    async fn push(&self, item: u32, opts: PushOptions) -> Result<TaskId, PushError<u32>> {
+        self.0.push(item, opts).await
+    }
+
+    async fn pop(&self) -> Result<Option<Popped<u32>>, Self::Error> {
+        Ok(self.0.pop().await)
+    }
+
+    async fn try_pop(&self) -> Result<Popped<u32>, TryPopError> {
+        self.0.try_pop()
+    }
+
+    async fn cancel(&self, id: TaskId) -> Result<Option<u32>, Self::Error> {
+        Ok(self.0.cancel(id))
+    }
+
+    async fn close(&self) -> Result<(), Self::Error> {
+        self.0.close();
+        Ok(())
+    }
+
+    async fn stats(&self) -> Result<QueueStats, Self::Error> {
+        Ok(self.0.stats())
+    }
+}
+
+/// Pushes a batch over every level and pops it in batches of two, through the trait.
+async fn batch_round_trip<Q: TaskQueue<u32>>(q: &Q) -> (Vec<bool>, Vec<u32>, usize) {
+    let mut items: Vec<(u32, PushOptions)> = (0..7)
+        .map(|i| (i, Priority::ALL[i as usize % 5].into()))
+        .collect();
+    let mut results = Vec::new();
+    q.push_batch(&mut items, &mut results).await;
+    assert!(items.is_empty());
+    let mut popped = Vec::new();
+    assert_eq!(q.try_pop_batch(0, &mut popped).await.ok(), Some(0));
+    while let Ok(n) = q.try_pop_batch(2, &mut popped).await {
+        assert!((1..=2).contains(&n));
+    }
+    let ok = results.iter().map(Result::is_ok).collect();
+    let order = popped.iter().map(|t| t.item).collect();
+    (ok, order, q.len().await.ok().unwrap())
+}
+
+#[tokio::test]
+async fn the_batch_defaults_and_the_queue_s_own_batches_agree() {
+    let own = batch_round_trip(&PriorityQueue::new()).await;
+    let defaults = batch_round_trip(&OneAtATime(PriorityQueue::new())).await;
+    assert_eq!(own, defaults);
+    assert_eq!(own, (vec![true; 7], vec![0, 5, 1, 6, 2, 3, 4], 0));
+    let closed = OneAtATime(PriorityQueue::new());
+    closed.close().await.unwrap();
+    let mut popped = Vec::new();
+    assert!(matches!(
+        closed.try_pop_batch(3, &mut popped).await,
+        Err(TryPopError::Closed)
+    ));
+}
+
 #[test]
 fn trait_futures_are_send() {
     fn assert_send<F: Future + Send>(_: F) {}
     let q = PriorityQueue::<String>::new();
     assert_send(TaskQueue::push(&q, String::new(), PushOptions::new()));
     assert_send(TaskQueue::pop(&q));
+    let (mut items, mut results, mut popped) = (Vec::new(), Vec::new(), Vec::new());
+    assert_send(TaskQueue::push_batch(&q, &mut items, &mut results));
+    assert_send(TaskQueue::try_pop_batch(&q, 4, &mut popped));
+    let one = OneAtATime(PriorityQueue::new());
+    let (mut items, mut results, mut popped) = (Vec::new(), Vec::new(), Vec::new());
+    assert_send(one.push_batch(&mut items, &mut results));
+    assert_send(one.try_pop_batch(4, &mut popped));
     assert_send(q.pop());
     assert_send(q.push(String::new(), Priority::High));
 }

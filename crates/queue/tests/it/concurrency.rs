@@ -352,3 +352,72 @@ async fn dropped_push_pushes_nothing_and_leaves_no_waiter() {
     queue.try_push(3, Priority::Normal).unwrap();
     assert_eq!(queue.try_pop().unwrap().item, 3);
 }
+
+/// Batches wake waiters as the same operations one at a time would: a batch of pushes wakes as
+/// many waiting consumers as it adds tasks, and a batch of pops wakes as many producers waiting
+/// on a full queue as it frees slots.
+#[tokio::test(start_paused = true)]
+async fn batches_wake_every_waiter_they_serve() {
+    let queue = PriorityQueue::new();
+    let mut consumers = JoinSet::new();
+    for _ in 0..3 {
+        let queue = queue.clone();
+        consumers.spawn(async move { queue.pop().await.map(|t| t.item) });
+    }
+    tokio::task::yield_now().await; // all three wait
+    let mut items: Vec<(u32, PushOptions)> = (0..3)
+        .map(|i| (i, PushOptions::from(Priority::Normal)))
+        .collect();
+    let mut results = Vec::new();
+    assert_eq!(queue.try_push_batch(&mut items, &mut results), 3);
+    let mut got: Vec<Option<u32>> = timeout(Duration::from_secs(1), consumers.join_all())
+        .await
+        .expect("every consumer was woken")
+        .into_iter()
+        .collect();
+    got.sort_unstable();
+    assert_eq!(got, [Some(0), Some(1), Some(2)]);
+
+    let bounded = PriorityQueue::builder().capacity(2).build().unwrap();
+    bounded.try_push(10, Priority::Normal).unwrap();
+    bounded.try_push(11, Priority::Normal).unwrap();
+    let mut producers = JoinSet::new();
+    for value in [12, 13] {
+        let bounded = bounded.clone();
+        producers.spawn(async move { bounded.push(value, Priority::Normal).await });
+    }
+    tokio::task::yield_now().await; // both wait for room
+    let mut popped = Vec::new();
+    assert_eq!(bounded.try_pop_batch(2, &mut popped), Ok(2));
+    let pushed = timeout(Duration::from_secs(1), producers.join_all())
+        .await
+        .expect("every producer was woken");
+    assert!(pushed.iter().all(Result::is_ok));
+    assert_eq!(bounded.len(), 2);
+}
+
+/// `push_batch` waits for room when a bounded queue fills, and keeps the order.
+#[tokio::test(start_paused = true)]
+async fn a_batch_push_waits_for_room_and_keeps_the_order() {
+    let queue = PriorityQueue::builder().capacity(2).build().unwrap();
+    let consumer = {
+        let queue = queue.clone();
+        tokio::spawn(async move {
+            let mut seen = Vec::new();
+            while seen.len() < 5 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                seen.extend(queue.pop().await.map(|t| t.item));
+            }
+            seen
+        })
+    };
+    let mut items: Vec<(u32, PushOptions)> = (0..5)
+        .map(|i| (i, PushOptions::from(Priority::Normal)))
+        .collect();
+    let mut results = Vec::new();
+    queue.push_batch(&mut items, &mut results).await;
+    assert!(items.is_empty());
+    assert_eq!(results.len(), 5);
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(consumer.await.unwrap(), [0, 1, 2, 3, 4]);
+}

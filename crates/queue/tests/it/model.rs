@@ -17,7 +17,18 @@ enum Op {
         delay_ms: Option<u64>,
         via_trait: bool,
     },
+    /// `try_push_batch` (or the trait's `push_batch` when `via_trait` and everything fits) of
+    /// tasks at these levels and delays.
+    PushBatch {
+        tasks: Vec<(usize, Option<u64>)>,
+        via_trait: bool,
+    },
     TryPop,
+    /// `try_pop_batch` (or the trait's) of up to `max` tasks.
+    TryPopBatch {
+        max: usize,
+        via_trait: bool,
+    },
     /// Async `pop` under a timeout.
     Pop {
         timeout_ms: u64,
@@ -37,7 +48,14 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         8 => (0..5usize, prop::option::weighted(0.3, 1..40u64), any::<bool>())
             .prop_map(|(level, delay_ms, via_trait)| Op::Push { level, delay_ms, via_trait }),
+        2 => (
+            prop::collection::vec((0..5usize, prop::option::weighted(0.3, 1..40u64)), 0..6),
+            any::<bool>(),
+        )
+            .prop_map(|(tasks, via_trait)| Op::PushBatch { tasks, via_trait }),
         4 => Just(Op::TryPop),
+        2 => (0..5usize, any::<bool>())
+            .prop_map(|(max, via_trait)| Op::TryPopBatch { max, via_trait }),
         2 => (1..30u64).prop_map(|timeout_ms| Op::Pop { timeout_ms }),
         2 => (any::<usize>(), prop::bool::weighted(0.2))
             .prop_map(|(pick, unknown)| Op::Cancel { pick, unknown }),
@@ -171,6 +189,99 @@ async fn run(capacity: Option<usize>, aging_ms: Option<u64>, track_waits: bool, 
                         ready,
                         value,
                     });
+                }
+            }
+            Op::PushBatch { tasks, via_trait } => {
+                let mut items: Vec<(u32, PushOptions)> = tasks
+                    .iter()
+                    .map(|&(lvl, delay_ms)| {
+                        let mut opts = PushOptions::from(level(lvl));
+                        if let Some(ms) = delay_ms {
+                            opts = opts.not_before(now + Duration::from_millis(ms));
+                        }
+                        let value = next_value;
+                        next_value += 1;
+                        (value, opts)
+                    })
+                    .collect();
+                let values: Vec<u32> = items.iter().map(|&(value, _)| value).collect();
+                let room = model
+                    .capacity
+                    .map_or(usize::MAX, |c| c.saturating_sub(model.items.len()));
+                let mut results = Vec::new();
+                if via_trait && (tasks.len() <= room || model.closed) {
+                    TaskQueue::push_batch(&queue, &mut items, &mut results).await;
+                } else {
+                    let appended = queue.try_push_batch(&mut items, &mut results);
+                    assert_eq!(appended, results.len(), "step {step}");
+                }
+                // As many `try_push`es in a row: all refused once closed, else until full.
+                let fit = if model.closed {
+                    tasks.len()
+                } else {
+                    tasks.len().min(room)
+                };
+                assert_eq!(results.len(), fit, "step {step}: results");
+                assert_eq!(items.len(), tasks.len() - fit, "step {step}: left over");
+                assert!(
+                    items
+                        .iter()
+                        .map(|&(value, _)| value)
+                        .eq(values[fit..].iter().copied()),
+                    "step {step}: what did not fit stays, in order"
+                );
+                for (i, result) in results.into_iter().enumerate() {
+                    let (lvl, delay_ms) = tasks[i];
+                    if model.closed {
+                        assert_eq!(result, Err(PushError::Closed(values[i])), "step {step}");
+                        continue;
+                    }
+                    let id = result.unwrap_or_else(|e| panic!("step {step}: push failed: {e}"));
+                    assert!(issued.last().is_none_or(|last| *last < id), "ids increase");
+                    issued.push(id);
+                    model.pushed += 1;
+                    model.items.push(Item {
+                        id,
+                        level: lvl,
+                        ready: now + Duration::from_millis(delay_ms.unwrap_or(0)),
+                        value: values[i],
+                    });
+                }
+            }
+            Op::TryPopBatch { max, via_trait } => {
+                let mut got = Vec::new();
+                let result = if via_trait {
+                    TaskQueue::try_pop_batch(&queue, max, &mut got).await
+                } else {
+                    queue.try_pop_batch(max, &mut got)
+                };
+                let mut expected = Vec::new();
+                while expected.len() < max {
+                    match model.take_next(now) {
+                        Some(next) => expected.push(next),
+                        None => break,
+                    }
+                }
+                match result {
+                    Ok(n) => assert_eq!(n, expected.len(), "step {step}: popped"),
+                    Err(error) => {
+                        assert!(max > 0 && expected.is_empty(), "step {step}: {error}");
+                        let closed = model.closed && model.items.is_empty();
+                        let want = if closed {
+                            TryPopError::Closed
+                        } else {
+                            TryPopError::Empty
+                        };
+                        assert_eq!(error, want, "step {step}");
+                    }
+                }
+                assert_eq!(got.len(), expected.len(), "step {step}");
+                for (p, (item, waited)) in got.iter().zip(&expected) {
+                    assert_eq!(
+                        (p.id, p.priority, p.item, p.waited),
+                        (item.id, level(item.level), item.value, *waited),
+                        "step {step}"
+                    );
                 }
             }
             Op::TryPop => {
