@@ -20,7 +20,9 @@ use std::time::Duration;
 use baton_breaker::OwnedPermit;
 use baton_dag::{NodeId, ReadyTracker};
 use baton_pool::Outcome;
-use baton_queue::{Popped, Priority, PushOptions, TaskId, TaskQueue, TaskState, TryPopError};
+use baton_queue::{
+    Popped, Priority, PushError, PushOptions, TaskId, TaskQueue, TaskState, TryPopError,
+};
 use baton_retry::Delays;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
@@ -1202,7 +1204,7 @@ enum Wake<E> {
 }
 
 /// The engine task's state.
-pub(crate) struct Engine<Q, X> {
+pub(crate) struct Engine<Q: TaskQueue<QueuedTask>, X> {
     queue: Q,
     executor: Arc<X>,
     /// How many attempts may be with the executor at once (its capacity plus the prefetch).
@@ -1236,6 +1238,11 @@ pub(crate) struct Engine<Q, X> {
     spare_inboxes: Vec<Arc<Inbox>>,
     /// Items popped and not yet dispatched (empty between turns; kept for its allocation).
     popped: Vec<Popped<QueuedTask>>,
+    /// A batch of pushes being gathered, the items of the batch being pushed, and the queue's
+    /// results for them (empty between turns; kept for their allocations).
+    pushes: Vec<(QueuedTask, PushOptions)>,
+    pushed_items: Vec<QueuedTask>,
+    push_results: Vec<Result<TaskId, PushError<QueuedTask, Q::Error>>>,
 }
 
 /// The most items [`Engine::dispatch_ready`] pops before dispatching them.
@@ -1315,6 +1322,9 @@ where
             handoff: Vec::new(),
             spare_inboxes: Vec::new(),
             popped: Vec::new(),
+            pushes: Vec::new(),
+            pushed_items: Vec::new(),
+            push_results: Vec::new(),
         }
     }
 
@@ -1545,25 +1555,18 @@ where
             let room = (self.allowance.limit() - self.in_flight)
                 .min(self.queued)
                 .min(POP_BATCH);
-            let mut more = true;
-            while popped.len() < room {
-                match self.queue.try_pop().await {
-                    Ok(item) => {
-                        self.pop_backoff = Duration::ZERO;
-                        self.pop_paused_until = None;
-                        popped.push(item);
-                    }
-                    Err(TryPopError::Backend(error)) => {
-                        self.pop_failed(&error);
-                        more = false;
-                        break;
-                    }
-                    Err(_) => {
-                        more = false; // only delayed retries are left
-                        break;
-                    }
+            let more = match self.queue.try_pop_batch(room, &mut popped).await {
+                Ok(n) => {
+                    self.pop_backoff = Duration::ZERO;
+                    self.pop_paused_until = None;
+                    n == room // fewer: nothing else is ready
                 }
-            }
+                Err(TryPopError::Backend(error)) => {
+                    self.pop_failed(&error);
+                    false
+                }
+                Err(_) => false, // only delayed retries are left
+            };
             let warm = popped.iter().fold(0, |sum, item| {
                 sum ^ self
                     .runs
@@ -1629,57 +1632,104 @@ where
         }
     }
 
+    /// Applies the queued operations in order: runs of pushes go to the queue as one batch
+    /// ([`TaskQueue::push_batch`]: one lock for the in-memory queue), cancellations one by one.
     async fn apply_ops(&mut self) {
+        let mut pushes = std::mem::take(&mut self.pushes);
         while !self.ops.is_empty() {
             let mut ops = std::mem::take(&mut self.spare_ops);
             std::mem::swap(&mut ops, &mut self.ops);
             for op in ops.drain(..) {
                 match op {
+                    Op::Push { item, options } => {
+                        if self.wanted(&item) {
+                            pushes.push((item, options));
+                        }
+                        // Otherwise it ended before its push was applied.
+                    }
                     Op::Cancel { ticket } => {
+                        self.push_all(&mut pushes).await;
                         if let Err(error) = self.queue.cancel(ticket).await {
                             tracing::warn!(%error, "the queue failed to cancel an item; it will be dropped when popped");
                         }
                     }
-                    Op::Push { item, options } => self.push(item, options).await,
                 }
             }
+            self.push_all(&mut pushes).await;
             self.spare_ops = ops;
+        }
+        self.pushes = pushes;
+    }
+
+    /// Whether `item` is still to be pushed: its run and task are still waiting for it.
+    fn wanted(&self, item: &QueuedTask) -> bool {
+        self.runs[item.slot as usize].as_ref().is_some_and(|run| {
+            let node = &run.nodes[item.node as usize];
+            run.id() == item.run && node.in_queue && !node.pushed
+        })
+    }
+
+    /// Pushes `pushes` (draining it) as one batch, then records each ticket or failure.
+    async fn push_all(&mut self, pushes: &mut Vec<(QueuedTask, PushOptions)>) {
+        if pushes.is_empty() {
+            return;
+        }
+        let mut items = std::mem::take(&mut self.pushed_items);
+        items.extend(pushes.iter().map(|&(item, _)| item));
+        let mut results = std::mem::take(&mut self.push_results);
+        self.queue.push_batch(pushes, &mut results).await;
+        pushes.clear(); // a backend that left some gets them reported as failures below
+        let mut results_iter = results.drain(..);
+        for item in items.drain(..) {
+            match results_iter.next() {
+                Some(Ok(ticket)) => self.pushed(item, ticket),
+                Some(Err(error)) => {
+                    self.push_failed(item, format!("could not be queued: {error}"));
+                }
+                None => self.push_failed(
+                    item,
+                    "could not be queued: the queue reported no result for it".to_owned(),
+                ),
+            }
+        }
+        drop(results_iter);
+        self.pushed_items = items;
+        self.push_results = results;
+    }
+
+    /// `item` is in the queue under `ticket`: recorded, or cancelled if its task ended meanwhile
+    /// (a failure earlier in the same batch can stop its run).
+    fn pushed(&mut self, item: QueuedTask, ticket: TaskId) {
+        if self.wanted(&item) {
+            if let Some(run) = self.runs[item.slot as usize].as_mut() {
+                run.nodes[item.node as usize].set_ticket(ticket);
+            }
+        } else {
+            self.ops.push(Op::Cancel { ticket });
         }
     }
 
-    async fn push(&mut self, item: QueuedTask, options: PushOptions) {
+    /// `item` could not be queued: its task (or compensation) fails for good.
+    fn push_failed(&mut self, item: QueuedTask, message: String) {
+        if !self.wanted(&item) {
+            return; // ended meanwhile
+        }
         let node = item.node as usize;
-        let wanted = self.runs[item.slot as usize]
-            .as_ref()
-            .is_some_and(|r| r.id() == item.run && r.nodes[node].in_queue && !r.nodes[node].pushed);
-        if !wanted {
-            return; // ended before its push was applied
-        }
-        match self.queue.push(item, options).await {
-            Ok(ticket) => {
-                if let Some(run) = self.runs[item.slot as usize].as_mut() {
-                    run.nodes[node].set_ticket(ticket);
-                }
+        let now = self.now;
+        with_run!(self, item.slot, now, |run, ctx| {
+            run.unqueue(&mut ctx, node);
+            if item.compensation {
+                run.compensation_ended(
+                    &mut ctx,
+                    node,
+                    Outcome::Failed(TaskError::permanent(message)),
+                    now,
+                );
+            } else {
+                run.fail_task(&mut ctx, node, message, false, now);
             }
-            Err(error) => {
-                let message = format!("could not be queued: {error}");
-                let now = self.now;
-                with_run!(self, item.slot, now, |run, ctx| {
-                    run.unqueue(&mut ctx, node);
-                    if item.compensation {
-                        run.compensation_ended(
-                            &mut ctx,
-                            node,
-                            Outcome::Failed(TaskError::permanent(message)),
-                            now,
-                        );
-                    } else {
-                        run.fail_task(&mut ctx, node, message, false, now);
-                    }
-                    run.refill(&mut ctx);
-                });
-            }
-        }
+            run.refill(&mut ctx);
+        });
     }
 
     /// Ends the run in `slot` if nothing of it is left; begins a saga's rollback first if due.
