@@ -1363,6 +1363,7 @@ where
                     }
                     self.finished(finished, in_flight);
                 }
+                self.allowance.settle();
                 // One pass for the whole batch: queue the released tasks, end finished runs.
                 self.settle_all().await;
             }
@@ -1497,6 +1498,8 @@ where
         self.settle(slot).await;
     }
 
+    /// An attempt ended: its run takes it, and its time is sampled for the prefetch (which the
+    /// loop settles once per batch).
     fn finished(&mut self, finished: Finished, in_flight: usize) {
         self.in_flight -= 1;
         let slot = finished.key.slot;
@@ -1505,7 +1508,7 @@ where
             (run.id().0 == run_id).then(|| run.finished(&mut ctx, finished))
         });
         if let Some(Some(took)) = took {
-            self.allowance.record(took, in_flight);
+            self.allowance.sample(took, in_flight);
         }
     }
 

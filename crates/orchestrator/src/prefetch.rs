@@ -107,16 +107,27 @@ impl Allowance {
     }
 
     /// An attempt ended `took` nanoseconds after it was handed over, with `in_flight` attempts
-    /// (itself included) with the executor.
+    /// (itself included) with the executor; the limit follows at once.
+    #[cfg(test)]
     pub(crate) fn record(&mut self, took: u64, in_flight: usize) {
+        self.sample(took, in_flight);
+        self.settle();
+    }
+
+    /// As [`record`](Self::record), without updating the limit: the engine takes a batch of
+    /// samples, then [`settle`](Self::settle)s once (the limit is read only between batches).
+    /// No 128-bit arithmetic and at most one division: this runs once per attempt.
+    pub(crate) fn sample(&mut self, took: u64, in_flight: usize) {
         if let Prefetch::Fixed(_) = self.mode {
             return;
         }
         // Little's law: with more attempts in flight than workers, part of `took` was the wait
         // behind the others.
-        let in_flight = in_flight.max(1) as u128;
-        let busy = in_flight.min(self.capacity as u128);
-        let took = u64::try_from(u128::from(took) * busy / in_flight).unwrap_or(u64::MAX);
+        let took = if in_flight <= self.capacity {
+            took
+        } else {
+            took.saturating_mul(self.capacity as u64) / in_flight as u64
+        };
         self.samples += 1;
         self.average_ns = if self.samples == 1 {
             took
@@ -129,6 +140,10 @@ impl Allowance {
                 avg - (avg - took) / 8
             }
         };
+    }
+
+    /// Updates the limit from the samples so far.
+    pub(crate) fn settle(&mut self) {
         self.extra = self.compute();
     }
 
