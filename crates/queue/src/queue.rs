@@ -251,10 +251,13 @@ impl<T> PriorityQueue<T> {
         let now = self.now(delayed);
         let before = results.len();
         let (mut one, mut all) = (0_usize, false);
-        let mut rest = std::mem::take(items).into_iter();
+        // What did not fit (rare): put back once the drain has let go of `items`, whose
+        // allocation the caller keeps.
+        let mut left = Vec::new();
         {
             let mut core = self.lock();
-            for (item, opts) in rest.by_ref() {
+            let mut drain = items.drain(..);
+            while let Some((item, opts)) = drain.next() {
                 match core.push(item, opts, now) {
                     Ok(Pushed { id, wake }) => {
                         match wake {
@@ -265,7 +268,8 @@ impl<T> PriorityQueue<T> {
                         results.push(Ok(id));
                     }
                     Err(PushError::Full(item)) => {
-                        items.push((item, opts));
+                        left.push((item, opts));
+                        left.extend(drain);
                         break;
                     }
                     Err(error) => results.push(Err(error)),
@@ -274,7 +278,7 @@ impl<T> PriorityQueue<T> {
             // As many consumers as there are new tasks, at most as many as wait.
             one = one.min(core.pop_waiters);
         }
-        items.extend(rest);
+        items.append(&mut left);
         if all {
             self.wake_consumers(Wake::All);
         } else {
