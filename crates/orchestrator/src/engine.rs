@@ -316,6 +316,9 @@ struct Run {
     /// engine in turn, so each write is a cache line moving between cores. Reusing a returned
     /// reference writes nothing.
     spare: Vec<Arc<RunShared>>,
+    /// The task that ended last among those that ran, by `(ended, started, node)`: where the
+    /// critical path ends. Kept as tasks end, so the report need not scan every task for it.
+    last_end: Option<(u64, u64, u32)>,
 }
 
 fn nanos(d: Duration) -> u64 {
@@ -789,6 +792,19 @@ impl Run {
         }
     }
 
+    /// Keeps [`Run::last_end`] up to date as `node` ends (every task ends once, through
+    /// [`end_task`](Self::end_task), after its last attempt).
+    #[inline]
+    fn note_end(&mut self, node: usize) {
+        let n = &self.nodes[node];
+        if let (Some(started), Some(ended)) = (n.started_at.get(), n.ended_at.get()) {
+            let key = (ended, started, node as u32);
+            if self.last_end.is_none_or(|last| key > last) {
+                self.last_end = Some(key);
+            }
+        }
+    }
+
     /// Sets a task's final state, reached `since` nanoseconds into the run, and counts it.
     fn end_task(
         &mut self,
@@ -804,6 +820,7 @@ impl Run {
         if error.is_some() {
             n.cold().error = error;
         }
+        self.note_end(node);
         self.open_tasks -= 1;
         ctx.metrics.task_ended(state);
     }
@@ -1101,12 +1118,18 @@ impl Run {
         let ended = |i: usize| self.nodes[i].ended_at.get().unwrap_or(0);
         // Ties (instant tasks) go to the one that started later: a dependent, not its dependency.
         let key = |i: usize| (ended(i), self.nodes[i].started_at.get(), i);
-        let Some(mut current) = (0..self.nodes.len())
-            .filter(|&i| ran(i))
-            .max_by_key(|&i| key(i))
-        else {
+        // The last to end among those that ran, kept as they ended.
+        debug_assert_eq!(
+            self.last_end.map(|(_, _, last)| last as usize),
+            (0..self.nodes.len())
+                .filter(|&i| ran(i))
+                .max_by_key(|&i| key(i)),
+            "the last end kept as tasks ended is the one a scan finds"
+        );
+        let Some((_, _, last)) = self.last_end else {
             return CriticalPath::default();
         };
+        let mut current = last as usize;
         let mut path = vec![current];
         let dag = &self.shared.spec.dag;
         while let Some(dep) = dag
@@ -1482,6 +1505,7 @@ where
             seed: options.seed,
             rollback: None,
             spare: Vec::new(),
+            last_end: None,
             shared,
         });
         self.active += 1;
