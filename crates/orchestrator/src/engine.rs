@@ -615,8 +615,9 @@ impl Run {
         let node = finished.key.node as usize;
         self.running -= 1;
         self.admitted -= 1;
-        let end = self
-            .since_start(finished.ended)
+        let end = finished
+            .ended_ns
+            .saturating_sub(self.start_ns)
             .max(self.nodes[node].last_started);
         let n = &mut self.nodes[node];
         let ran = end - n.last_started;
@@ -1319,7 +1320,8 @@ where
         prefetch: Prefetch,
     ) -> Self {
         let allowance = Allowance::new(prefetch, executor.capacity());
-        let epoch = Instant::now();
+        // The inbox's epoch: attempts report their ends as offsets from it.
+        let epoch = inbox.epoch;
         Self {
             queue,
             executor,

@@ -266,16 +266,31 @@ pub(crate) struct Finished {
     pub(crate) key: Key,
     pub(crate) outcome: Outcome<TaskOutput, TaskError>,
     pub(crate) ended: Instant,
+    /// `ended` in nanoseconds since the inbox's [`epoch`](Inbox::epoch), worked out on the worker
+    /// (the engine's times are offsets from the same epoch).
+    pub(crate) ended_ns: u64,
     /// The attempt's reference to the inbox, handed back for the engine to reuse (a chunk
     /// keeps one of its own to deliver with).
     pub(crate) inbox: Option<Arc<Inbox>>,
 }
 
 /// Where [`Done`]s deliver: a batch the engine takes whole.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Inbox {
     batch: Mutex<Vec<Finished>>,
     pub(crate) notify: Notify,
+    /// The instant the engine's times count from (see [`Finished::ended_ns`]).
+    pub(crate) epoch: Instant,
+}
+
+impl Default for Inbox {
+    fn default() -> Self {
+        Self {
+            batch: Mutex::default(),
+            notify: Notify::new(),
+            epoch: Instant::now(),
+        }
+    }
 }
 
 impl Inbox {
@@ -349,10 +364,13 @@ impl Done {
     /// several at once.
     fn take(&mut self, outcome: Outcome<TaskOutput, TaskError>) -> Option<(Arc<Inbox>, Finished)> {
         let inbox = self.inbox.take()?;
+        let ended = Instant::now();
         let finished = Finished {
             key: self.key,
             outcome,
-            ended: Instant::now(),
+            ended,
+            ended_ns: u64::try_from(ended.saturating_duration_since(inbox.epoch).as_nanos())
+                .unwrap_or(u64::MAX),
             inbox: None,
         };
         Some((inbox, finished))
