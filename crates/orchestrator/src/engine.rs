@@ -1379,14 +1379,14 @@ where
                 });
                 std::hint::black_box(warm);
                 // They ended with (at least) this many in flight, themselves included.
-                let in_flight = self.in_flight;
+                let scale = self.allowance.scale(self.in_flight);
                 for mut finished in batch.drain(..) {
                     if let Some(inbox) = finished.inbox.take()
                         && Arc::ptr_eq(&inbox, &self.inbox)
                     {
                         self.spare_inboxes.push(inbox);
                     }
-                    self.finished(finished, in_flight);
+                    self.finished(finished, scale);
                 }
                 self.allowance.settle();
                 // One pass for the whole batch: queue the released tasks, end finished runs.
@@ -1526,7 +1526,7 @@ where
 
     /// An attempt ended: its run takes it, and its time is sampled for the prefetch (which the
     /// loop settles once per batch).
-    fn finished(&mut self, finished: Finished, in_flight: usize) {
+    fn finished(&mut self, finished: Finished, scale: u64) {
         self.in_flight -= 1;
         let slot = finished.key.slot;
         let run_id = finished.key.run;
@@ -1534,7 +1534,7 @@ where
             (run.id().0 == run_id).then(|| run.finished(&mut ctx, finished))
         });
         if let Some(Some(took)) = took {
-            self.allowance.sample(took, in_flight);
+            self.allowance.sample(took, scale);
         }
     }
 

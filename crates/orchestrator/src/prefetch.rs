@@ -110,24 +110,32 @@ impl Allowance {
     /// (itself included) with the executor; the limit follows at once.
     #[cfg(test)]
     pub(crate) fn record(&mut self, took: u64, in_flight: usize) {
-        self.sample(took, in_flight);
+        let scale = self.scale(in_flight);
+        self.sample(took, scale);
         self.settle();
     }
 
-    /// As [`record`](Self::record), without updating the limit: the engine takes a batch of
-    /// samples, then [`settle`](Self::settle)s once (the limit is read only between batches).
-    /// No 128-bit arithmetic and at most one division: this runs once per attempt.
-    pub(crate) fn sample(&mut self, took: u64, in_flight: usize) {
+    /// The factor by which Little's law scales a sample that ended with `in_flight` attempts
+    /// (itself included) with the executor: with more in flight than workers, part of its time
+    /// was the wait behind the others, and `min(in_flight, capacity) / in_flight` of it was work.
+    /// A fraction in 2^-32ths, rounded up, so that a batch of samples that share it costs one
+    /// division, not one each.
+    pub(crate) fn scale(&self, in_flight: usize) -> u64 {
+        let in_flight = in_flight.max(1) as u128;
+        let busy = in_flight.min(self.capacity as u128);
+        // At most 2^32: busy <= in_flight.
+        u64::try_from((busy << 32).div_ceil(in_flight)).unwrap_or(1 << 32)
+    }
+
+    /// As [`record`](Self::record), with the [`scale`](Self::scale) of the batch the sample is
+    /// from, and without updating the limit: the engine takes a batch of samples, then
+    /// [`settle`](Self::settle)s once (the limit is read only between batches). A multiply and a
+    /// shift per attempt.
+    pub(crate) fn sample(&mut self, took: u64, scale: u64) {
         if let Prefetch::Fixed(_) = self.mode {
             return;
         }
-        // Little's law: with more attempts in flight than workers, part of `took` was the wait
-        // behind the others.
-        let took = if in_flight <= self.capacity {
-            took
-        } else {
-            took.saturating_mul(self.capacity as u64) / in_flight as u64
-        };
+        let took = u64::try_from((u128::from(took) * u128::from(scale)) >> 32).unwrap_or(u64::MAX);
         self.samples += 1;
         self.average_ns = if self.samples == 1 {
             took
