@@ -273,15 +273,48 @@ impl<T> Core<T> {
     /// Pops the next task. `now` must be given when the queue `needs_clock`.
     pub(crate) fn pop(&mut self, now: Option<Instant>) -> Result<Popped<T>, PopMiss> {
         let t = self.observe(now);
-        let Some(level) = self.pick(t) else {
-            return Err(if self.closed && self.len == 0 {
-                PopMiss::Closed
-            } else {
-                PopMiss::Empty {
-                    next_due: self.next_due(),
-                }
-            });
-        };
+        match self.pick(t) {
+            Some(level) => Ok(self.take(level, t)),
+            None => Err(self.miss()),
+        }
+    }
+
+    /// Pops up to `max` ready tasks into `into`, in the order `pop` would, with the clock
+    /// observed once: how many, or why none (`max` must not be zero).
+    pub(crate) fn pop_many(
+        &mut self,
+        now: Option<Instant>,
+        max: usize,
+        into: &mut Vec<Popped<T>>,
+    ) -> Result<usize, PopMiss> {
+        let t = self.observe(now);
+        let mut popped = 0;
+        while popped < max {
+            let Some(level) = self.pick(t) else { break };
+            into.push(self.take(level, t));
+            popped += 1;
+        }
+        if popped == 0 {
+            return Err(self.miss());
+        }
+        Ok(popped)
+    }
+
+    /// Why nothing can be popped now.
+    #[cold]
+    fn miss(&mut self) -> PopMiss {
+        if self.closed && self.len == 0 {
+            PopMiss::Closed
+        } else {
+            PopMiss::Empty {
+                next_due: self.next_due(),
+            }
+        }
+    }
+
+    /// Takes the next task of `level` (picked at time `t`).
+    #[inline]
+    fn take(&mut self, level: usize, t: Option<u64>) -> Popped<T> {
         let lvl = &mut self.levels[level];
         let (pos, ready, item) = lvl.pop().expect("picked level is not empty");
         if lvl.is_empty() {
@@ -306,12 +339,12 @@ impl<T> Core<T> {
             }
             _ => None,
         };
-        Ok(Popped::new(
+        Popped::new(
             TaskId::from_raw(id),
             Priority::from_index(level),
             item,
             waited,
-        ))
+        )
     }
 
     /// Removes a queued or delayed task, returning its item.

@@ -324,35 +324,18 @@ impl<T> PriorityQueue<T> {
             return Ok(0);
         }
         let now = self.now(false);
-        let mut freed = 0_usize;
-        let miss = {
-            let mut core = self.lock();
-            let mut miss = None;
-            while freed < max {
-                match core.pop(now) {
-                    Ok(popped) => {
-                        into.push(popped);
-                        freed += 1;
-                    }
-                    Err(error) => {
-                        miss = Some(error);
-                        break;
-                    }
-                }
-            }
-            // As many producers as there are freed slots, at most as many as wait.
-            let wake = freed.min(core.push_waiters);
-            drop(core);
-            for _ in 0..wake {
-                self.wake_producers(Wake::One);
-            }
-            miss
-        };
-        match (freed, miss) {
-            (0, Some(PopMiss::Closed)) => Err(TryPopError::Closed),
-            (0, _) => Err(TryPopError::Empty),
-            (n, _) => Ok(n),
+        let mut core = self.lock();
+        let popped = core.pop_many(now, max, into);
+        // As many producers as there are freed slots, at most as many as wait.
+        let wake = popped.as_ref().map_or(0, |&n| n.min(core.push_waiters));
+        drop(core);
+        for _ in 0..wake {
+            self.wake_producers(Wake::One);
         }
+        popped.map_err(|miss| match miss {
+            PopMiss::Closed => TryPopError::Closed,
+            PopMiss::Empty { .. } => TryPopError::Empty,
+        })
     }
 
     /// Pops the next ready task without waiting.
