@@ -1708,6 +1708,18 @@ where
         let mut results = std::mem::take(&mut self.push_results);
         self.queue.push_batch(pushes, &mut results).await;
         pushes.clear(); // a backend that left some gets them reported as failures below
+        if results.len() == items.len() && results.iter().all(Result::is_ok) {
+            // The common case: nothing ran between the checks in `apply_ops` and now (the engine
+            // is one task), so every item is still wanted.
+            for (item, result) in items.drain(..).zip(results.drain(..)) {
+                if let (Ok(ticket), Some(run)) = (result, self.runs[item.slot as usize].as_mut()) {
+                    run.nodes[item.node as usize].set_ticket(ticket);
+                }
+            }
+            self.pushed_items = items;
+            self.push_results = results;
+            return;
+        }
         let mut results_iter = results.drain(..);
         for item in items.drain(..) {
             match results_iter.next() {
