@@ -245,40 +245,64 @@ impl<T> PriorityQueue<T> {
         if items.is_empty() {
             return 0;
         }
-        let delayed = items
-            .iter()
-            .any(|(_, opts)| opts.get_not_before().is_some());
-        let now = self.now(delayed);
         let before = results.len();
+        let now = self.batch_now(items);
+        let wake = {
+            let mut core = self.lock();
+            Self::push_locked(&mut core, items, results, now)
+        };
+        self.wake_consumers_for(wake);
+        results.len() - before
+    }
+
+    /// Reads the clock once for a batch, if any of it needs it.
+    fn batch_now(&self, items: &[(T, PushOptions)]) -> Option<Instant> {
+        self.now(
+            items
+                .iter()
+                .any(|(_, opts)| opts.get_not_before().is_some()),
+        )
+    }
+
+    /// Pushes from the front of `items` until they are all pushed or the queue is full (the
+    /// item that did not fit stays at the front, with the rest); returns whom to wake: how many
+    /// consumers, or all of them.
+    fn push_locked(
+        core: &mut Core<T>,
+        items: &mut Vec<(T, PushOptions)>,
+        results: &mut Vec<Result<TaskId, PushError<T>>>,
+        now: Option<Instant>,
+    ) -> (usize, bool) {
         let (mut one, mut all) = (0_usize, false);
         // What did not fit (rare): put back once the drain has let go of `items`, whose
         // allocation the caller keeps.
         let mut left = Vec::new();
-        {
-            let mut core = self.lock();
-            let mut drain = items.drain(..);
-            while let Some((item, opts)) = drain.next() {
-                match core.push(item, opts, now) {
-                    Ok(Pushed { id, wake }) => {
-                        match wake {
-                            Wake::Nobody => {}
-                            Wake::One => one += 1,
-                            Wake::All => all = true,
-                        }
-                        results.push(Ok(id));
+        let mut drain = items.drain(..);
+        while let Some((item, opts)) = drain.next() {
+            match core.push(item, opts, now) {
+                Ok(Pushed { id, wake }) => {
+                    match wake {
+                        Wake::Nobody => {}
+                        Wake::One => one += 1,
+                        Wake::All => all = true,
                     }
-                    Err(PushError::Full(item)) => {
-                        left.push((item, opts));
-                        left.extend(drain);
-                        break;
-                    }
-                    Err(error) => results.push(Err(error)),
+                    results.push(Ok(id));
                 }
+                Err(PushError::Full(item)) => {
+                    left.push((item, opts));
+                    left.extend(drain.by_ref());
+                    break;
+                }
+                Err(error) => results.push(Err(error)),
             }
-            // As many consumers as there are new tasks, at most as many as wait.
-            one = one.min(core.pop_waiters);
         }
+        drop(drain);
         items.append(&mut left);
+        // As many consumers as there are new tasks, at most as many as wait.
+        (one.min(core.pop_waiters), all)
+    }
+
+    fn wake_consumers_for(&self, (one, all): (usize, bool)) {
         if all {
             self.wake_consumers(Wake::All);
         } else {
@@ -286,28 +310,42 @@ impl<T> PriorityQueue<T> {
                 self.wake_consumers(Wake::One);
             }
         }
-        results.len() - before
     }
 
     /// Pushes every item of `items` in order (draining it), as [`push`](Self::push) would one at
     /// a time: under one lock while there is room, waiting for space whenever a bounded queue is
     /// full. Appends each result, in order, to `results`.
     ///
-    /// Not cancel-safe as a whole: dropped while it waits, it has pushed the items whose results
-    /// are in `results`, and the rest are still in `items`.
+    /// Cancel-safe: dropped while it waits for space, it has pushed exactly the items whose
+    /// results are in `results`, and the others are still in `items`, in order.
     pub async fn push_batch(
         &self,
         items: &mut Vec<(T, PushOptions)>,
         results: &mut Vec<Result<TaskId, PushError<T>>>,
     ) {
+        if items.is_empty() {
+            return;
+        }
+        let mut waiter = Waiter::new(self, Role::Producer);
         loop {
-            self.try_push_batch(items, results);
+            let mut notified = pin!(self.shared.not_full.notified());
+            notified.as_mut().enable();
+            let wake = {
+                let now = self.batch_now(items);
+                let mut core = self.lock();
+                waiter.leave(&mut core);
+                let wake = Self::push_locked(&mut core, items, results, now);
+                if !items.is_empty() {
+                    // The front item did not fit: wait for room, keeping it where it is.
+                    waiter.join(&mut core);
+                }
+                wake
+            };
+            self.wake_consumers_for(wake);
             if items.is_empty() {
                 return;
             }
-            // The first one did not fit: wait for room for it, then go on under one lock.
-            let (item, opts) = items.remove(0);
-            results.push(self.push(item, opts).await);
+            notified.await;
         }
     }
 

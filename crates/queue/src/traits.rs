@@ -72,7 +72,12 @@ pub trait TaskQueue<T>: Send + Sync {
     /// one at a time, and appends each result to `results` in the same order.
     ///
     /// The default calls `push` for each; a backend that can push many at once (one lock, one
-    /// round trip to a store) overrides it, as [`PriorityQueue`] does.
+    /// round trip to a store) overrides it, as [`PriorityQueue`] does. An override must give
+    /// every item a result, in order: the orchestrator fails a task whose item gets none.
+    ///
+    /// Dropped before it completes, the default has pushed the items whose results are in
+    /// `results`, lost the one it was pushing (as a dropped [`push`](TaskQueue::push) does), and
+    /// left the rest in `items`, in order.
     fn push_batch(
         &self,
         items: &mut Vec<(T, PushOptions)>,
@@ -82,7 +87,9 @@ pub trait TaskQueue<T>: Send + Sync {
         T: Send,
     {
         async move {
-            for (item, opts) in items.drain(..) {
+            let rest = std::mem::take(&mut *items).into_iter();
+            let mut rest = Rest { items, rest };
+            for (item, opts) in rest.rest.by_ref() {
                 results.push(self.push(item, opts).await);
             }
         }
@@ -141,6 +148,19 @@ pub trait TaskQueue<T>: Send + Sync {
     /// Whether no task is held. The default reads [`len`](TaskQueue::len).
     fn is_empty(&self) -> impl Future<Output = Result<bool, Self::Error>> + Send {
         async { Ok(self.len().await? == 0) }
+    }
+}
+
+/// What the default [`TaskQueue::push_batch`] has not pushed yet: put back into the caller's
+/// vector when it is dropped, so that a batch dropped midway keeps the rest.
+struct Rest<'a, T> {
+    items: &'a mut Vec<(T, PushOptions)>,
+    rest: std::vec::IntoIter<(T, PushOptions)>,
+}
+
+impl<T> Drop for Rest<'_, T> {
+    fn drop(&mut self) {
+        self.items.extend(self.rest.by_ref());
     }
 }
 

@@ -224,6 +224,23 @@ async fn the_batch_defaults_and_the_queue_s_own_batches_agree() {
     ));
 }
 
+/// The default `push_batch`, dropped while a push waits, keeps what it has not pushed.
+#[tokio::test(start_paused = true)]
+async fn the_default_batch_push_dropped_midway_keeps_the_rest() {
+    let queue = OneAtATime(PriorityQueue::builder().capacity(1).build().unwrap());
+    let mut items: Vec<(u32, PushOptions)> = (0..4).map(|i| (i, Priority::Normal.into())).collect();
+    let mut results = Vec::new();
+    let waited = tokio::time::timeout(
+        Duration::from_millis(5),
+        queue.push_batch(&mut items, &mut results),
+    )
+    .await;
+    assert!(waited.is_err(), "the second push waits for room");
+    assert_eq!(results.len(), 1);
+    // The one being pushed went with the dropped `push`; the rest are still here, in order.
+    assert_eq!(items.iter().map(|&(v, _)| v).collect::<Vec<_>>(), [2, 3]);
+}
+
 #[test]
 fn trait_futures_are_send() {
     fn assert_send<F: Future + Send>(_: F) {}

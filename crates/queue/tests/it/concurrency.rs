@@ -421,3 +421,31 @@ async fn a_batch_push_waits_for_room_and_keeps_the_order() {
     assert!(results.iter().all(Result::is_ok));
     assert_eq!(consumer.await.unwrap(), [0, 1, 2, 3, 4]);
 }
+
+/// `push_batch` is cancel-safe: dropped while it waits for room, it has pushed exactly what its
+/// results say, the rest is still the caller's, and it leaves no waiter behind.
+#[tokio::test(start_paused = true)]
+async fn a_batch_push_dropped_while_it_waits_keeps_what_it_did_not_push() {
+    let queue = PriorityQueue::builder().capacity(2).build().unwrap();
+    let mut items: Vec<(u32, PushOptions)> = (0..4)
+        .map(|i| (i, PushOptions::from(Priority::Normal)))
+        .collect();
+    let mut results = Vec::new();
+    let waited = timeout(
+        Duration::from_millis(5),
+        queue.push_batch(&mut items, &mut results),
+    )
+    .await;
+    assert!(waited.is_err(), "the queue stays full");
+    assert_eq!(results.len(), 2);
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(items.iter().map(|&(v, _)| v).collect::<Vec<_>>(), [2, 3]);
+    assert_eq!(queue.len(), 2);
+    // The rest goes through once there is room.
+    let mut popped = Vec::new();
+    assert_eq!(queue.try_pop_batch(2, &mut popped), Ok(2));
+    queue.push_batch(&mut items, &mut results).await;
+    assert!(items.is_empty());
+    let rest: Vec<u32> = std::iter::from_fn(|| queue.try_pop().ok().map(|t| t.item)).collect();
+    assert_eq!(rest, [2, 3]);
+}
