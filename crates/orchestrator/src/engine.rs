@@ -767,14 +767,19 @@ impl Run {
             TaskState::Failed
         };
         let since = self.since_start(at);
-        self.end_task(ctx, node, state, since, Some(error.clone()));
+        self.end_task(ctx, node, state, since, Some(error));
         self.failed.push(node as u32);
-        let kind = if timed_out {
-            EventKind::TimedOut { attempt }
-        } else {
-            EventKind::Failed { attempt, error }
-        };
-        ctx.emit(self, Some(node), at, || kind);
+        // The error is the one `end_task` kept; copied only for subscribers.
+        ctx.emit(self, Some(node), at, || {
+            if timed_out {
+                EventKind::TimedOut { attempt }
+            } else {
+                EventKind::Failed {
+                    attempt,
+                    error: self.nodes[node].error().cloned().unwrap_or_default(),
+                }
+            }
+        });
         ctx.scratch.clear();
         if let Ok(skipped) = self.tracker.fail(NodeId::new(node as u32)) {
             ctx.scratch.extend_from_slice(skipped);
@@ -836,14 +841,16 @@ impl Run {
         let error = (state == TaskState::Skipped).then(|| reason.to_owned());
         let since = self.since_now(ctx);
         self.end_task(ctx, node, state, since, error);
-        let kind = if state == TaskState::Skipped {
-            EventKind::Skipped {
-                reason: reason.to_owned(),
+        // Built only for subscribers: a fail-fast stop skips every task left.
+        ctx.emit(self, Some(node), ctx.now, || {
+            if state == TaskState::Skipped {
+                EventKind::Skipped {
+                    reason: reason.to_owned(),
+                }
+            } else {
+                EventKind::Cancelled
             }
-        } else {
-            EventKind::Cancelled
-        };
-        ctx.emit(self, Some(node), ctx.now, || kind);
+        });
     }
 
     /// Stops the run early: every task not running ends now, running ones are interrupted.
@@ -1692,10 +1699,11 @@ where
 
     /// Whether `item` is still to be pushed: its run and task are still waiting for it.
     fn wanted(&self, item: &QueuedTask) -> bool {
-        self.runs[item.slot as usize].as_ref().is_some_and(|run| {
-            let node = &run.nodes[item.node as usize];
-            run.id() == item.run && node.in_queue && !node.pushed
-        })
+        self.runs[item.slot as usize]
+            .as_ref()
+            .filter(|run| run.id() == item.run)
+            .and_then(|run| run.nodes.get(item.node as usize))
+            .is_some_and(|node| node.in_queue && !node.pushed)
     }
 
     /// Pushes `pushes` (draining it) as one batch, then records each ticket or failure.
@@ -1707,7 +1715,11 @@ where
         items.extend(pushes.iter().map(|&(item, _)| item));
         let mut results = std::mem::take(&mut self.push_results);
         self.queue.push_batch(pushes, &mut results).await;
-        pushes.clear(); // a backend that left some gets them reported as failures below
+        // A backend whose batch stopped short (against the trait's contract) gets the rest one
+        // at a time; an item that still has no result below fails its task.
+        for (item, options) in pushes.drain(..) {
+            results.push(self.queue.push(item, options).await);
+        }
         if results.len() == items.len() && results.iter().all(Result::is_ok) {
             // The common case: nothing ran between the checks in `apply_ops` and now (the engine
             // is one task), so every item is still wanted.

@@ -89,20 +89,13 @@ impl Handlers {
     }
 
     /// One handler for all if every task's is stateless and of one type, else one each.
-    fn new(tasks: impl ExactSizeIterator<Item = (Handler, Option<TypeId>)>) -> Self {
-        let mut each = Vec::with_capacity(tasks.len());
-        let mut shared: Option<Option<TypeId>> = None;
-        for (handler, stateless) in tasks {
-            shared = match shared {
-                None => Some(stateless),
-                Some(kind) if kind == stateless => Some(kind),
-                Some(_) => Some(None),
-            };
-            each.push(handler);
-        }
-        match (shared, each.first()) {
-            (Some(Some(_)), Some(first)) => Self::Shared(Arc::clone(first)),
-            _ => Self::Each(each),
+    fn new(tasks: Vec<(Handler, Option<TypeId>)>) -> Self {
+        let first = tasks.first().and_then(|&(_, stateless)| stateless);
+        match tasks.first() {
+            Some((handler, _)) if first.is_some() && tasks.iter().all(|t| t.1 == first) => {
+                Self::Shared(Arc::clone(handler))
+            }
+            _ => Self::Each(tasks.into_iter().map(|(handler, _)| handler).collect()),
         }
     }
 }
@@ -383,7 +376,7 @@ impl WorkflowBuilder {
                 dag,
                 tasks,
                 hot,
-                handlers: Handlers::new(handlers.into_iter()),
+                handlers: Handlers::new(handlers),
                 ids: ids.into(),
                 max_parallelism: self.max_parallelism,
                 failure_mode: self.failure_mode,

@@ -132,6 +132,44 @@ async fn a_task_that_cannot_be_queued_fails_and_its_dependents_are_skipped() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_push_failing_mid_batch_stops_a_fail_fast_run_and_leaves_nothing_queued() {
+    let queue = FlakyQueue::new();
+    let orchestrator = orchestrator_on(&queue, 1);
+    let mut events = orchestrator.subscribe();
+    // The ten roots are queued as one batch: t0..t3 go in, t4 fails, t5..t9 go in after it.
+    let workflow = Workflow::builder("mid-batch")
+        .tasks((0..10).map(|i| noop(&format!("t{i}"))))
+        .boost(baton_orchestrator::Boost::None)
+        .build()
+        .unwrap();
+    queue.pushes_before_failure.store(4, SeqCst);
+    let report = orchestrator.run(&workflow).await.unwrap();
+    assert_eq!(
+        report.outcome,
+        RunOutcome::Failed {
+            tasks: vec!["t4".into()]
+        }
+    );
+    let t4 = report.task("t4").unwrap();
+    assert_eq!((t4.state, t4.attempts), (TaskState::Failed, 0));
+    assert!(report.totals.adds_up());
+    assert_eq!((report.totals.failed, report.totals.skipped), (1, 9));
+    assert_eq!(
+        queue.inner.len(),
+        0,
+        "the items pushed around the failure were cancelled"
+    );
+    check_transitions(&events.drain());
+    // The engine's count of queued items is still right: another run goes through.
+    let again = Workflow::builder("after").task(noop("x")).build().unwrap();
+    let report = tokio::time::timeout(Duration::from_secs(60), orchestrator.run(&again))
+        .await
+        .expect("the second run ends")
+        .unwrap();
+    assert!(report.is_success());
+}
+
+#[tokio::test(start_paused = true)]
 async fn failing_pops_back_off_instead_of_spinning_and_the_run_completes() {
     let queue = FlakyQueue::new();
     let orchestrator = orchestrator_on(&queue, 1);
