@@ -686,12 +686,13 @@ impl Run {
                 _ => TaskState::Cancelled,
             };
             self.end_task(ctx, node, state, end, None);
-            let kind = if state == TaskState::TimedOut {
-                EventKind::TimedOut { attempt }
-            } else {
-                EventKind::Cancelled
-            };
-            ctx.emit(self, Some(node), at, || kind);
+            ctx.emit(self, Some(node), at, || {
+                if state == TaskState::TimedOut {
+                    EventKind::TimedOut { attempt }
+                } else {
+                    EventKind::Cancelled
+                }
+            });
             return;
         };
         if self.stop.is_none()
@@ -1379,9 +1380,7 @@ where
                 let warm = batch.iter().fold(0, |sum, finished| {
                     let key = finished.key;
                     sum ^ self
-                        .runs
-                        .get(key.slot as usize)
-                        .and_then(Option::as_ref)
+                        .run_at(key.slot)
                         .map_or(0, |run| run.warm_ended(key.node as usize))
                 });
                 std::hint::black_box(warm);
@@ -1603,12 +1602,11 @@ where
                 }
                 Err(_) => false, // only delayed retries are left
             };
-            let warm = popped.iter().fold(0, |sum, item| {
+            let warm = popped.iter().fold(0, |sum, popped| {
+                let item = popped.item;
                 sum ^ self
-                    .runs
-                    .get(item.item.slot as usize)
-                    .and_then(Option::as_ref)
-                    .map_or(0, |run| run.warm_popped(item.item.node as usize))
+                    .run_at(item.slot)
+                    .map_or(0, |run| run.warm_popped(item.node as usize))
             });
             std::hint::black_box(warm);
             for item in popped.drain(..) {
@@ -1697,11 +1695,19 @@ where
         self.pushes = pushes;
     }
 
+    /// The run in `slot`, whichever it is (enough to warm lines: see [`Run::warm_ended`]).
+    fn run_at(&self, slot: u32) -> Option<&Run> {
+        self.runs.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    /// The run in `slot`, if it is still `run` (slots are reused).
+    fn run_in(&self, slot: u32, run: RunId) -> Option<&Run> {
+        self.run_at(slot).filter(|r| r.id() == run)
+    }
+
     /// Whether `item` is still to be pushed: its run and task are still waiting for it.
     fn wanted(&self, item: &QueuedTask) -> bool {
-        self.runs[item.slot as usize]
-            .as_ref()
-            .filter(|run| run.id() == item.run)
+        self.run_in(item.slot, item.run)
             .and_then(|run| run.nodes.get(item.node as usize))
             .is_some_and(|node| node.in_queue && !node.pushed)
     }
@@ -1720,29 +1726,30 @@ where
         for (item, options) in pushes.drain(..) {
             results.push(self.queue.push(item, options).await);
         }
-        if results.len() == items.len() && results.iter().all(Result::is_ok) {
-            // The common case: nothing ran between the checks in `apply_ops` and now (the engine
-            // is one task), so every item is still wanted.
-            for (item, result) in items.drain(..).zip(results.drain(..)) {
-                if let (Ok(ticket), Some(run)) = (result, self.runs[item.slot as usize].as_mut()) {
-                    run.nodes[item.node as usize].set_ticket(ticket);
-                }
-            }
-            self.pushed_items = items;
-            self.push_results = results;
-            return;
-        }
+        // Until a failure in this batch, nothing has run since `apply_ops` checked each item (the
+        // engine is one task), so a ticket is recorded at once; after one, each item is checked
+        // again, as the failure may have stopped its run.
+        let mut failed = false;
         let mut results_iter = results.drain(..);
         for item in items.drain(..) {
             match results_iter.next() {
+                Some(Ok(ticket)) if !failed => {
+                    if let Some(run) = self.runs[item.slot as usize].as_mut() {
+                        run.nodes[item.node as usize].set_ticket(ticket);
+                    }
+                }
                 Some(Ok(ticket)) => self.pushed(item, ticket),
                 Some(Err(error)) => {
+                    failed = true;
                     self.push_failed(item, format!("could not be queued: {error}"));
                 }
-                None => self.push_failed(
-                    item,
-                    "could not be queued: the queue reported no result for it".to_owned(),
-                ),
+                None => {
+                    failed = true;
+                    self.push_failed(
+                        item,
+                        "could not be queued: the queue reported no result for it".to_owned(),
+                    );
+                }
             }
         }
         drop(results_iter);
