@@ -157,6 +157,19 @@ impl PartialEq for TaskName {
 
 impl Eq for TaskName {}
 
+impl PartialOrd for TaskName {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// By text, as the `Arc<str>` ids it replaced: rows sort by id.
+impl Ord for TaskName {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
 impl std::hash::Hash for TaskName {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.as_str().hash(state);
@@ -373,5 +386,12 @@ mod tests {
             "Borrow<str> hashes as the text does"
         );
         assert_eq!(format!("{a} {a:?}"), "a \"a\"");
+        let mut sorted = [TaskName::from("b"), a.clone(), TaskName::from("ab")];
+        sorted.sort();
+        assert_eq!(
+            sorted.map(|n| n.to_string()),
+            ["a", "ab", "b"],
+            "ordered by text"
+        );
     }
 }
