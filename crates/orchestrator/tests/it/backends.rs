@@ -106,6 +106,16 @@ fn orchestrator_on(queue: &FlakyQueue, workers: usize) -> Orchestrator<FlakyQueu
     Orchestrator::with_parts(queue.clone(), pool).unwrap()
 }
 
+/// The engine's count of queued items is still right after a failure: a new run goes through.
+async fn another_run_goes_through(orchestrator: &Orchestrator<FlakyQueue, Pool>) {
+    let again = Workflow::builder("after").task(noop("x")).build().unwrap();
+    let report = tokio::time::timeout(Duration::from_secs(60), orchestrator.run(&again))
+        .await
+        .expect("the second run ends")
+        .unwrap();
+    assert!(report.is_success());
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_task_that_cannot_be_queued_fails_and_its_dependents_are_skipped() {
     let queue = FlakyQueue::new();
@@ -160,13 +170,7 @@ async fn a_push_failing_mid_batch_stops_a_fail_fast_run_and_leaves_nothing_queue
         "the items pushed around the failure were cancelled"
     );
     check_transitions(&events.drain());
-    // The engine's count of queued items is still right: another run goes through.
-    let again = Workflow::builder("after").task(noop("x")).build().unwrap();
-    let report = tokio::time::timeout(Duration::from_secs(60), orchestrator.run(&again))
-        .await
-        .expect("the second run ends")
-        .unwrap();
-    assert!(report.is_success());
+    another_run_goes_through(&orchestrator).await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -211,13 +215,7 @@ async fn items_a_backend_failed_to_cancel_are_dropped_when_popped_and_nothing_ha
         }
     );
     assert_eq!(report.task("q1").unwrap().state, TaskState::Skipped);
-    // The engine's count of queued items is still right: another run goes through.
-    let again = Workflow::builder("after").task(noop("x")).build().unwrap();
-    let report = tokio::time::timeout(Duration::from_secs(60), orchestrator.run(&again))
-        .await
-        .expect("the second run ends")
-        .unwrap();
-    assert!(report.is_success());
+    another_run_goes_through(&orchestrator).await;
     assert_eq!(
         orchestrator.executor().stats().succeeded,
         1,
