@@ -1377,13 +1377,10 @@ where
             }
             self.inbox.take(&mut batch);
             if !batch.is_empty() {
-                let warm = batch.iter().fold(0, |sum, finished| {
-                    let key = finished.key;
-                    sum ^ self
-                        .run_at(key.slot)
-                        .map_or(0, |run| run.warm_ended(key.node as usize))
-                });
-                std::hint::black_box(warm);
+                self.warm(
+                    batch.iter().map(|f| (f.key.slot, f.key.node)),
+                    Run::warm_ended,
+                );
                 // They ended with (at least) this many in flight, themselves included.
                 let scale = self.allowance.scale(self.in_flight);
                 for mut finished in batch.drain(..) {
@@ -1602,13 +1599,10 @@ where
                 }
                 Err(_) => false, // only delayed retries are left
             };
-            let warm = popped.iter().fold(0, |sum, popped| {
-                let item = popped.item;
-                sum ^ self
-                    .run_at(item.slot)
-                    .map_or(0, |run| run.warm_popped(item.node as usize))
-            });
-            std::hint::black_box(warm);
+            self.warm(
+                popped.iter().map(|p| (p.item.slot, p.item.node)),
+                Run::warm_popped,
+            );
             for item in popped.drain(..) {
                 self.dispatch(item);
             }
@@ -1695,7 +1689,17 @@ where
         self.pushes = pushes;
     }
 
-    /// The run in `slot`, whichever it is (enough to warm lines: see [`Run::warm_ended`]).
+    /// Reads, for each `(slot, node)` of a batch, the lines `read` says handling it will touch,
+    /// before any of it is handled, so that the batch's cache misses overlap (see
+    /// [`Run::warm_ended`]). Changes nothing.
+    fn warm(&self, batch: impl Iterator<Item = (u32, u32)>, read: impl Fn(&Run, usize) -> u64) {
+        let sum = batch.fold(0, |sum, (slot, node)| {
+            sum ^ self.run_at(slot).map_or(0, |run| read(run, node as usize))
+        });
+        std::hint::black_box(sum);
+    }
+
+    /// The run in `slot`, whichever it is (enough to warm lines: see [`Engine::warm`]).
     fn run_at(&self, slot: u32) -> Option<&Run> {
         self.runs.get(slot as usize).and_then(Option::as_ref)
     }
