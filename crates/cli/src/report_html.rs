@@ -354,7 +354,7 @@ td.state.succeeded,td.state.compensated{color:#2b8a3e}td.state.failed,td.state.t
 /// ```
 pub fn render(report: &RunReport, attempts: &[AttemptBar]) -> String {
     let name = escape(&report.workflow);
-    let mut out = String::with_capacity(8192 + 512 * attempts.len() + 768 * report.tasks.len());
+    let mut out = String::with_capacity(8192 + 512 * attempts.len() + 768 * report.tasks().len());
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -525,7 +525,7 @@ fn timeline(out: &mut String, report: &RunReport, attempts: &[AttemptBar]) {
         .as_secs_f64()
         .max(1e-3);
     let x = |d: Duration| LABEL_WIDTH + d.as_secs_f64() / span * PLOT_WIDTH;
-    let rows = report.tasks.len();
+    let rows = report.tasks().len();
     let width = LABEL_WIDTH + PLOT_WIDTH + RIGHT_MARGIN;
     let height = AXIS_HEIGHT + ROW_HEIGHT * rows as f64 + 4.0;
     let _ = writeln!(
@@ -562,7 +562,7 @@ fn timeline(out: &mut String, report: &RunReport, attempts: &[AttemptBar]) {
         .iter()
         .map(String::as_str)
         .collect();
-    for (row, task) in report.tasks.iter().enumerate() {
+    for (row, task) in report.tasks().iter().enumerate() {
         let id = &*task.id;
         let escaped = escape(id);
         let top = AXIS_HEIGHT + ROW_HEIGHT * row as f64;
@@ -698,7 +698,7 @@ fn table(out: &mut String, report: &RunReport) {
         "<table class=\"tasks\">\n<thead><tr><th>Task</th><th>State</th><th>Attempts</th>\
          <th>Wait</th><th>Run time</th><th>Error</th><th>Compensation</th></tr></thead>\n<tbody>\n",
     );
-    for task in &report.tasks {
+    for task in report.tasks() {
         let id = &*task.id;
         let row_class = if critical.contains(id) {
             " class=\"critical\""
@@ -789,10 +789,10 @@ mod tests {
     #[tokio::test]
     async fn user_strings_are_escaped_everywhere() {
         let mut report = saga_report().await;
-        report.tasks[0].id = "<script>alert('id')</script>&".into();
-        report.critical_path.tasks = vec![report.tasks[0].id.to_string()];
+        report.tasks_mut()[0].id = "<script>alert('id')</script>&".into();
+        report.critical_path.tasks = vec![report.tasks()[0].id.to_string()];
         let bar = AttemptBar::new(
-            &*report.tasks[0].id,
+            &*report.tasks()[0].id,
             Phase::Run,
             1,
             ms(0),

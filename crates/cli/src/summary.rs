@@ -44,7 +44,7 @@ impl Row {
 /// The rows of a report, in declaration order.
 pub fn rows(report: &RunReport) -> Vec<Row> {
     report
-        .tasks
+        .tasks()
         .iter()
         .map(|t| Row::new(&*t.id, t.state, t.attempts, t.run_time))
         .collect()
@@ -137,7 +137,7 @@ pub fn render(
     interrupted: bool,
 ) -> String {
     let mut out = table(&rows(report));
-    for task in &report.tasks {
+    for task in report.tasks() {
         if !matches!(task.state, TaskState::Failed | TaskState::TimedOut) {
             continue;
         }

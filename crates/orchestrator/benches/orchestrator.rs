@@ -4,7 +4,9 @@
 //! - `orchestrator/dag_100k`: a 100k-task random DAG of no-op tasks (each task needs up to 3
 //!   random earlier tasks; about 200k edges), run end to end: queueing by priority, dependency
 //!   release, the pool, the report. `baton`: one run of the workflow (built once, outside the
-//!   timing), with the default adaptive prefetch. `baton_strict`: the same with no prefetch
+//!   timing), with the default adaptive prefetch; its report's per-task rows are not read, so
+//!   not built (they are built on first read). `baton_rows`: the same, reading the rows.
+//!   `baton_strict`: the same with no prefetch
 //!   (every start decided by the queue). `baton_independent`: the same 100k tasks with no dependencies. `pool_independent`:
 //!   the pool's own throughput on 100k independent no-op jobs (`spawn_detached` + `idle`), the
 //!   floor an orchestrator on this pool cannot beat. `pool_handles`: the same jobs submitted with
@@ -114,6 +116,13 @@ fn dag_100k(c: &mut Criterion) {
         b.to_async(&rt).iter(|| async {
             let report = orchestrator.run(&dag).await.expect("the run ends");
             assert!(report.is_success());
+            black_box(report)
+        });
+    });
+    group.bench_function("baton_rows", |b| {
+        b.to_async(&rt).iter(|| async {
+            let report = orchestrator.run(&dag).await.expect("the run ends");
+            assert_eq!(report.tasks().len(), N);
             black_box(report)
         });
     });

@@ -39,10 +39,11 @@ use crate::faults::FaultPlan;
 use crate::metrics::Metrics;
 use crate::prefetch::{Allowance, Prefetch};
 use crate::report::{
-    CompensationReport, CriticalPath, Rollback, RunOutcome, RunReport, TaskName, TaskReport, Totals,
+    CompensationReport, CriticalPath, Rollback, RunOutcome, RunReport, TaskName, TaskReport,
+    TaskRows, Totals,
 };
 use crate::run::{RunId, RunOptions};
-use crate::workflow::FailureMode;
+use crate::workflow::{FailureMode, Spec};
 
 /// What the orchestrator puts in its queue: one attempt of one task (or compensation) of one
 /// run. Opaque; serde-serialisable so that a durable queue can store it.
@@ -1038,65 +1039,11 @@ impl Run {
             .collect()
     }
 
-    fn report(&self, outcome: RunOutcome, now: Instant) -> RunReport {
+    /// The run's report. Its rows are left to be built from the run's records when first read
+    /// (see [`RunReport`]): the records move into it, and the engine only counts the totals.
+    fn report(&mut self, outcome: RunOutcome, now: Instant) -> RunReport {
         let spec = &self.shared.spec;
-        let secs = Duration::from_nanos;
-        let mut totals = Totals {
-            tasks: self.nodes.len(),
-            ..Totals::default()
-        };
-        // Summed in nanoseconds, converted once.
-        let (mut wait, mut run_time) = (0_u64, 0_u64);
-        let tasks =
-            self.nodes
-                .iter()
-                .zip(spec.tasks.iter().zip(&spec.hot))
-                .enumerate()
-                .map(|(i, (n, (t, hot)))| {
-                    match n.state {
-                        TaskState::Succeeded => totals.succeeded += 1,
-                        TaskState::Failed => totals.failed += 1,
-                        TaskState::TimedOut => totals.timed_out += 1,
-                        TaskState::Cancelled => totals.cancelled += 1,
-                        TaskState::Skipped => totals.skipped += 1,
-                        TaskState::Compensated => totals.compensated += 1,
-                        _ => {}
-                    }
-                    if n.compensation_failed() {
-                        totals.compensation_failed += 1;
-                    }
-                    totals.attempts += u64::from(n.attempts);
-                    totals.retries += u64::from(n.attempts.saturating_sub(1));
-                    wait = wait.saturating_add(n.wait);
-                    run_time = run_time.saturating_add(n.run_time);
-                    TaskReport {
-                        id: TaskName::new(&spec.ids, i),
-                        state: n.state,
-                        attempts: n.attempts,
-                        priority: hot.priority,
-                        tags: if hot.tagged {
-                            t.tags.clone()
-                        } else {
-                            Vec::new()
-                        },
-                        queued_at: n.queued_at.get().map(secs),
-                        started_at: n.started_at.get().map(secs),
-                        ended_at: n.ended_at.get().map(secs),
-                        wait: secs(n.wait),
-                        run_time: secs(n.run_time),
-                        error: n.error().cloned(),
-                        compensation: (n.compensation_attempts() > 0 || n.compensation_failed())
-                            .then(|| CompensationReport {
-                                attempts: n.compensation_attempts(),
-                                error: (n.state != TaskState::Compensated)
-                                    .then(|| n.cold.as_ref()?.compensation_error.clone())
-                                    .flatten(),
-                            }),
-                    }
-                })
-                .collect();
-        totals.wait = secs(wait);
-        totals.run_time = secs(run_time);
+        let totals = self.totals();
         let rollback = self.rollback.as_ref().map(|rb| Rollback {
             compensated: self.names(&rb.compensated),
             failed: self.names(&rb.failed),
@@ -1109,16 +1056,50 @@ impl Run {
                 .map(|i| spec.ids[i].to_string())
                 .collect(),
         });
+        let critical_path = self.critical_path();
+        let nodes = std::mem::take(&mut self.nodes);
+        let rows = Arc::clone(spec);
         RunReport {
             run: self.id(),
             workflow: spec.name.to_string(),
             outcome,
             rollback,
             duration: now.saturating_duration_since(self.start),
-            tasks,
-            critical_path: self.critical_path(),
+            tasks: TaskRows::lazy(move || task_rows(&nodes, &rows)),
+            critical_path,
             totals,
         }
+    }
+
+    /// Counts over the run's tasks.
+    fn totals(&self) -> Totals {
+        let mut totals = Totals {
+            tasks: self.nodes.len(),
+            ..Totals::default()
+        };
+        // Summed in nanoseconds, converted once.
+        let (mut wait, mut run_time) = (0_u64, 0_u64);
+        for n in &self.nodes {
+            match n.state {
+                TaskState::Succeeded => totals.succeeded += 1,
+                TaskState::Failed => totals.failed += 1,
+                TaskState::TimedOut => totals.timed_out += 1,
+                TaskState::Cancelled => totals.cancelled += 1,
+                TaskState::Skipped => totals.skipped += 1,
+                TaskState::Compensated => totals.compensated += 1,
+                _ => {}
+            }
+            if n.compensation_failed() {
+                totals.compensation_failed += 1;
+            }
+            totals.attempts += u64::from(n.attempts);
+            totals.retries += u64::from(n.attempts.saturating_sub(1));
+            wait = wait.saturating_add(n.wait);
+            run_time = run_time.saturating_add(n.run_time);
+        }
+        totals.wait = Duration::from_nanos(wait);
+        totals.run_time = Duration::from_nanos(run_time);
+        totals
     }
 
     /// From the task that ended last, back through the dependency that ended last at each step.
@@ -1162,6 +1143,41 @@ impl Run {
             duration: Duration::from_nanos(last.saturating_sub(first)),
         }
     }
+}
+
+/// A report's rows, from a run's records (see [`RunReport::tasks`]).
+fn task_rows(nodes: &[NodeRun], spec: &Spec) -> Vec<TaskReport> {
+    let secs = Duration::from_nanos;
+    nodes
+        .iter()
+        .zip(spec.tasks.iter().zip(&spec.hot))
+        .enumerate()
+        .map(|(i, (n, (t, hot)))| TaskReport {
+            id: TaskName::new(&spec.ids, i),
+            state: n.state,
+            attempts: n.attempts,
+            priority: hot.priority,
+            tags: if hot.tagged {
+                t.tags.clone()
+            } else {
+                Vec::new()
+            },
+            queued_at: n.queued_at.get().map(secs),
+            started_at: n.started_at.get().map(secs),
+            ended_at: n.ended_at.get().map(secs),
+            wait: secs(n.wait),
+            run_time: secs(n.run_time),
+            error: n.error().cloned(),
+            compensation: (n.compensation_attempts() > 0 || n.compensation_failed()).then(|| {
+                CompensationReport {
+                    attempts: n.compensation_attempts(),
+                    error: (n.state != TaskState::Compensated)
+                        .then(|| n.cold.as_ref()?.compensation_error.clone())
+                        .flatten(),
+                }
+            }),
+        })
+        .collect()
 }
 
 /// Spreads task indices over seeds.

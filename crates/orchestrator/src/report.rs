@@ -1,7 +1,7 @@
 //! [`RunReport`]: what a run did, task by task, serde-serialisable.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use baton_queue::{Priority, TaskState};
@@ -300,6 +300,13 @@ impl Totals {
 
 /// What a run did: its outcome, every task's state, attempts and timings, the critical path, and
 /// totals. Serialises with serde (durations as seconds).
+///
+/// The per-task rows ([`tasks`](RunReport::tasks)) are built from the run's records on first
+/// read, by whoever reads them: a run ends without the orchestrator building rows for 100k tasks
+/// that a caller checking [`is_success`](RunReport::is_success) or the
+/// [`totals`](RunReport::totals) never reads, and the orchestrator's engine, which every run
+/// shares, does not spend that time. Reading them once costs what building them eagerly did;
+/// after that they are kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct RunReport {
@@ -314,8 +321,8 @@ pub struct RunReport {
     /// From start to report.
     #[serde(with = "secs")]
     pub duration: Duration,
-    /// Every task, in declaration order.
-    pub tasks: Vec<TaskReport>,
+    /// Every task, in declaration order: see [`tasks`](RunReport::tasks).
+    pub(crate) tasks: TaskRows,
     /// The chain of tasks that decided the run's length.
     pub critical_path: CriticalPath,
     /// Counts.
@@ -323,14 +330,116 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// Every task, in declaration order. Built on the first call (from the run's records, on the
+    /// calling thread), then kept.
+    ///
+    /// ```
+    /// use baton_orchestrator::{Orchestrator, Task, Workflow};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    ///
+    /// let workflow = Workflow::builder("pair")
+    ///     .task(Task::new("a", |_| async { Ok(()) }))
+    ///     .task(Task::new("b", |_| async { Ok(()) }).needs(["a"]))
+    ///     .build()?;
+    /// let report = Orchestrator::builder().build()?.run(&workflow).await?;
+    /// let ids: Vec<&str> = report.tasks().iter().map(|t| &*t.id).collect();
+    /// assert_eq!(ids, ["a", "b"]);
+    /// assert!(report.tasks().iter().all(|t| t.attempts == 1));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn tasks(&self) -> &[TaskReport] {
+        self.tasks.get()
+    }
+
+    /// The rows, to change (to redact an error before sharing the report, say).
+    pub fn tasks_mut(&mut self) -> &mut Vec<TaskReport> {
+        self.tasks.get_mut()
+    }
+
     /// The report of task `id`.
     pub fn task(&self, id: &str) -> Option<&TaskReport> {
-        self.tasks.iter().find(|t| &*t.id == id)
+        self.tasks().iter().find(|t| &*t.id == id)
     }
 
     /// Whether every task succeeded.
     pub fn is_success(&self) -> bool {
         self.outcome.is_success()
+    }
+}
+
+/// Builds a report's rows, once.
+type BuildRows = Box<dyn FnOnce() -> Vec<TaskReport> + Send>;
+
+/// A report's rows: built on first read from what the engine handed over (see [`RunReport`]).
+pub(crate) struct TaskRows {
+    rows: OnceLock<Vec<TaskReport>>,
+    /// Taken by the first read. A mutex, so that a report can be read from several threads.
+    build: Mutex<Option<BuildRows>>,
+}
+
+impl TaskRows {
+    /// Rows to build when first read.
+    pub(crate) fn lazy(build: impl FnOnce() -> Vec<TaskReport> + Send + 'static) -> Self {
+        Self {
+            rows: OnceLock::new(),
+            build: Mutex::new(Some(Box::new(build))),
+        }
+    }
+
+    fn get(&self) -> &[TaskReport] {
+        self.rows.get_or_init(|| {
+            // A panic in a build (a bug) leaves nothing to take, and an empty report: no one
+            // else panics for it.
+            let build = self
+                .build
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take();
+            build.map_or_else(Vec::new, |build| build())
+        })
+    }
+
+    fn get_mut(&mut self) -> &mut Vec<TaskReport> {
+        self.get();
+        self.rows.get_mut().expect("built by the read above")
+    }
+}
+
+impl From<Vec<TaskReport>> for TaskRows {
+    fn from(rows: Vec<TaskReport>) -> Self {
+        Self {
+            rows: OnceLock::from(rows),
+            build: Mutex::new(None),
+        }
+    }
+}
+
+impl Clone for TaskRows {
+    fn clone(&self) -> Self {
+        Self::from(self.get().to_vec())
+    }
+}
+
+impl PartialEq for TaskRows {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl Eq for TaskRows {}
+
+impl fmt::Debug for TaskRows {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.get(), f)
+    }
+}
+
+impl Serialize for TaskRows {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.get().serialize(s)
     }
 }
 
@@ -393,5 +502,76 @@ mod tests {
             ["a", "ab", "b"],
             "ordered by text"
         );
+    }
+
+    fn row(id: &str) -> TaskReport {
+        TaskReport {
+            id: TaskName::from(id),
+            state: TaskState::Succeeded,
+            attempts: 1,
+            priority: Priority::Normal,
+            tags: Vec::new(),
+            queued_at: None,
+            started_at: None,
+            ended_at: None,
+            wait: Duration::ZERO,
+            run_time: Duration::ZERO,
+            error: None,
+            compensation: None,
+        }
+    }
+
+    #[test]
+    fn lazy_rows_are_built_once_on_first_read() {
+        let builds = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let counted = Arc::clone(&builds);
+        let rows = TaskRows::lazy(move || {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            vec![row("a"), row("b")]
+        });
+        assert_eq!(
+            builds.load(std::sync::atomic::Ordering::SeqCst),
+            0,
+            "not before a read"
+        );
+        let read: Vec<&str> = rows.get().iter().map(|r| &*r.id).collect();
+        assert_eq!(read, ["a", "b"]);
+        assert_eq!(rows, TaskRows::from(vec![row("a"), row("b")]));
+        let copy = rows.clone();
+        assert_eq!(copy.get().len(), 2);
+        assert_eq!(
+            serde_json::to_value(&rows).unwrap()[1]["id"],
+            "b",
+            "serialised as the list of rows"
+        );
+        assert_eq!(
+            builds.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "built once"
+        );
+    }
+
+    #[test]
+    fn rows_read_from_many_threads_at_once_are_built_once() {
+        let builds = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let counted = Arc::clone(&builds);
+        let rows = TaskRows::lazy(move || {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(5));
+            vec![row("a")]
+        });
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| assert_eq!(rows.get().len(), 1));
+            }
+        });
+        assert_eq!(builds.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn rows_can_be_changed_before_any_read() {
+        let mut rows = TaskRows::lazy(|| vec![row("a")]);
+        rows.get_mut()[0].error = Some("redacted".into());
+        assert_eq!(rows.get()[0].error.as_deref(), Some("redacted"));
     }
 }

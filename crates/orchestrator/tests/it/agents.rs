@@ -72,7 +72,7 @@ async fn the_work_of_an_agent_that_turns_unhealthy_is_rescheduled_and_nothing_is
     }
     let report = run.await.unwrap();
     assert!(report.is_success(), "{report:#?}");
-    let moved = report.tasks.iter().filter(|t| t.attempts == 2).count();
+    let moved = report.tasks().iter().filter(|t| t.attempts == 2).count();
     assert_eq!(moved, 4, "the four tasks on `a` ran again on `b`");
     assert_eq!(report.totals.retries, 4);
     // The retries waited for `b`'s four workers, busy with its own tasks until 100 ms.

@@ -4,7 +4,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 
-use baton_orchestrator::{FailureMode, Fault, FaultPlan, Policy, RunOptions, Task, Workflow};
+use baton_orchestrator::{
+    FailureMode, Fault, FaultPlan, Policy, RunOptions, Task, TaskError, TaskState, Workflow,
+};
 use metrics::{
     Counter, CounterFn, Gauge, GaugeFn, Histogram, HistogramFn, Key, KeyName, Metadata, Recorder,
     SharedString, Unit,
@@ -149,7 +151,7 @@ async fn metrics_and_report_totals_add_up() {
     assert_eq!((totals.attempts, totals.retries), (7, 2));
     assert_eq!(
         totals.run_time,
-        report.tasks.iter().map(|t| t.run_time).sum()
+        report.tasks().iter().map(|t| t.run_time).sum()
     );
     assert_eq!(totals.run_time, ms(10 + 20 + 50));
 
@@ -187,4 +189,49 @@ async fn the_report_serialises_with_seconds_and_snake_case_states() {
     assert_eq!(json["tasks"][1]["started_at"], 1.5);
     assert_eq!(json["critical_path"]["tasks"][1], "b");
     assert_eq!(json["totals"]["succeeded"], 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_report_s_rows_read_the_same_however_and_wherever_they_are_first_read() {
+    let workflow = Workflow::builder("rows")
+        .task(sleeper("a", ms(20)))
+        .task(Task::new("b", |_| async { Err::<(), _>(TaskError::msg("no")) }).needs(["a"]))
+        .task(Task::new("c", |_| async { Ok(()) }).needs(["b"]))
+        .failure_mode(FailureMode::Continue)
+        .build()
+        .unwrap();
+    let orchestrator = orchestrator(2);
+    let (first, second) = (
+        orchestrator.run(&workflow).await.unwrap(),
+        orchestrator.run(&workflow).await.unwrap(),
+    );
+    drop(orchestrator);
+    // Built on another thread, after the orchestrator is gone; the other report read here.
+    let json = std::thread::spawn(move || serde_json::to_value(&first).unwrap())
+        .join()
+        .unwrap();
+    let rows = second.tasks();
+    assert_eq!(json["tasks"].as_array().map(Vec::len), Some(3));
+    for (row, json) in rows.iter().zip(json["tasks"].as_array().unwrap()) {
+        assert_eq!(json["id"], &*row.id);
+        assert_eq!(json["attempts"], row.attempts);
+        assert_eq!(json["run_time"], row.run_time.as_secs_f64());
+    }
+    assert_eq!(
+        rows.iter().map(|t| t.state).collect::<Vec<_>>(),
+        [TaskState::Succeeded, TaskState::Failed, TaskState::Skipped]
+    );
+    assert_eq!(rows[1].error.as_deref(), Some("no"));
+    assert!(rows[2].error.is_some(), "a skip says why");
+    assert_eq!(rows[0].run_time, ms(20));
+    assert!(std::ptr::eq(rows, second.tasks()), "built once, then kept");
+    assert_eq!(second.task("b").map(|t| t.state), Some(TaskState::Failed));
+    let mut edited = second.clone();
+    assert_eq!(edited, second, "a clone has the same rows");
+    edited.tasks_mut()[1].error = None;
+    assert_ne!(edited, second, "rows take part in equality");
+    assert!(
+        format!("{second:?}").contains("Skipped"),
+        "Debug shows the rows"
+    );
 }

@@ -143,7 +143,7 @@ fn check(case: &Case) {
         // Exactly one final state per task, reached through legal transitions, as reported.
         let finals = check_transitions(&events);
         assert_eq!(finals.len(), n, "every task has events");
-        for task in &report.tasks {
+        for task in report.tasks() {
             assert_eq!(finals[&*task.id], task.state, "task {}", task.id);
         }
         assert!(report.totals.adds_up(), "{:?}", report.totals);
@@ -174,15 +174,18 @@ fn check(case: &Case) {
         // Saga runs that failed leave no completed compensable task behind, unless a
         // compensation failed (these never fail here).
         if case.saga && !report.is_success() {
-            for (i, task) in report.tasks.iter().enumerate() {
+            for (i, task) in report.tasks().iter().enumerate() {
                 if case.compensable[i] {
                     assert_ne!(task.state, TaskState::Succeeded, "t{i} was not compensated");
                 }
             }
         }
         // Attempts per task never exceed the policy.
-        let attempts: HashMap<&str, u32> =
-            report.tasks.iter().map(|t| (&*t.id, t.attempts)).collect();
+        let attempts: HashMap<&str, u32> = report
+            .tasks()
+            .iter()
+            .map(|t| (&*t.id, t.attempts))
+            .collect();
         assert!(attempts.values().all(|&a| a <= 2));
         assert!(report.run.get() == 1);
     });
