@@ -259,6 +259,9 @@ pub(crate) struct Key {
     pub(crate) run: u64,
     pub(crate) node: u32,
     pub(crate) compensation: bool,
+    /// When the attempt was handed over, in nanoseconds since its run started: its run time is
+    /// measured from here (carried with it, so the engine's per-task state need not keep it).
+    pub(crate) started: u64,
 }
 
 /// An attempt's end, as reported.
@@ -574,6 +577,7 @@ mod tests {
             run: 1,
             node,
             compensation: false,
+            started: 0,
         };
         Attempt {
             future: AttemptFuture::wrapped(

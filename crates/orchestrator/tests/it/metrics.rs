@@ -5,7 +5,8 @@ use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 
 use baton_orchestrator::{
-    FailureMode, Fault, FaultPlan, Policy, RunOptions, Task, TaskError, TaskState, Workflow,
+    Boost, FailureMode, Fault, FaultPlan, Policy, Priority, RunOptions, Task, TaskError, TaskState,
+    Workflow,
 };
 use metrics::{
     Counter, CounterFn, Gauge, GaugeFn, Histogram, HistogramFn, Key, KeyName, Metadata, Recorder,
@@ -233,5 +234,50 @@ async fn a_report_s_rows_read_the_same_however_and_wherever_they_are_first_read(
     assert!(
         format!("{second:?}").contains("Skipped"),
         "Debug shows the rows"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn queue_wait_counts_from_when_a_task_is_ready_and_leaves_out_retry_delays() {
+    // One worker: `a` (critical) runs first; `side`, ready from the start, runs next; `b`,
+    // ready when `a` ends, waits for `side`.
+    let workflow = Workflow::builder("waits")
+        .task(sleeper("a", ms(10)).priority(Priority::Critical))
+        .task(sleeper("side", ms(30)))
+        .task(sleeper("b", ms(10)).needs(["a"]))
+        .boost(Boost::None)
+        .build()
+        .unwrap();
+    let report = orchestrator(1).run(&workflow).await.unwrap();
+    let wait = |id: &str| report.task(id).unwrap().wait;
+    assert_eq!(
+        (wait("a"), wait("side"), wait("b")),
+        (ms(0), ms(10), ms(30))
+    );
+    assert_eq!(report.task("b").unwrap().started_at, Some(ms(40)));
+    assert_eq!(report.totals.wait, ms(40));
+
+    // A retry's delay is neither wait nor run time: 5 ms, then 100 ms of delay, then 5 ms.
+    let tries = Arc::new(AtomicU64::new(0));
+    let flaky = Task::new("flaky", move |_| {
+        let attempt = tries.fetch_add(1, SeqCst);
+        async move {
+            tokio::time::sleep(ms(5)).await;
+            if attempt == 0 {
+                Err(TaskError::msg("once"))
+            } else {
+                Ok(())
+            }
+        }
+    })
+    .retry(Policy::fixed(ms(100)).attempts(2).build().unwrap());
+    let workflow = Workflow::builder("retry").task(flaky).build().unwrap();
+    let report = orchestrator(1).run(&workflow).await.unwrap();
+    let flaky = report.task("flaky").unwrap();
+    assert_eq!(flaky.attempts, 2);
+    assert_eq!((flaky.wait, flaky.run_time), (ms(0), ms(10)));
+    assert_eq!(
+        (flaky.started_at, flaky.ended_at),
+        (Some(ms(0)), Some(ms(110)))
     );
 }
