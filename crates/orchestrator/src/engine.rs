@@ -609,8 +609,10 @@ impl Run {
         });
     }
 
-    /// An attempt ended; returns how long after its hand-over, in nanoseconds.
-    fn finished(&mut self, ctx: &mut Ctx<'_>, mut finished: Finished) -> u64 {
+    /// An attempt ended; returns how long after its hand-over, in nanoseconds. Taken by
+    /// reference: a report stays where the inbox put it (the batch drops them all once handled),
+    /// and only a failure's outcome is moved out.
+    fn finished(&mut self, ctx: &mut Ctx<'_>, finished: &mut Finished) -> u64 {
         if let Outcome::Succeeded(output) = &mut finished.outcome
             && let Some(run) = output.take_run()
             && Arc::ptr_eq(&run, &self.shared)
@@ -630,9 +632,10 @@ impl Run {
         }
         ctx.metrics.run_time.record(ran as f64 * 1e-9);
         if finished.key.compensation {
-            self.compensation_ended(ctx, node, finished.outcome, finished.ended);
+            let outcome = std::mem::replace(&mut finished.outcome, Outcome::Cancelled);
+            self.compensation_ended(ctx, node, outcome, finished.ended);
         } else {
-            self.attempt_ended(ctx, node, finished.outcome, finished.ended, end);
+            self.attempt_ended(ctx, node, &mut finished.outcome, finished.ended, end);
         }
         self.refill(ctx);
         ran
@@ -644,14 +647,14 @@ impl Run {
         &mut self,
         ctx: &mut Ctx<'_>,
         node: usize,
-        outcome: Outcome<TaskOutput, TaskError>,
+        outcome: &mut Outcome<TaskOutput, TaskError>,
         at: Instant,
         end: u64,
     ) {
         let attempt = self.nodes[node].attempts;
         let permit = self.nodes[node].cold.as_mut().and_then(|c| c.permit.take());
         if let Some(permit) = permit {
-            match &outcome {
+            match &*outcome {
                 Outcome::Succeeded(_) => permit.success(),
                 Outcome::Failed(e) if !e.is_cancellation() => permit.failure(),
                 Outcome::Panicked(_) | Outcome::TimedOut(_) => permit.failure(),
@@ -660,15 +663,13 @@ impl Run {
                 Outcome::Failed(_) | Outcome::Cancelled => drop(permit),
             }
         }
-        let outcome = match outcome {
-            // The common case, before the general classification below.
-            Outcome::Succeeded(output) => {
-                drop(output);
-                self.succeeded(ctx, node, attempt, at, end);
-                return;
-            }
-            other => other,
-        };
+        // The common case, before the general classification below (the output, if any, is
+        // dropped with the report).
+        if let Outcome::Succeeded(_) = outcome {
+            self.succeeded(ctx, node, attempt, at, end);
+            return;
+        }
+        let outcome = std::mem::replace(outcome, Outcome::Cancelled);
         let stopping = self.stop.is_some();
         let failure = match Ended::of(outcome, stopping) {
             Ended::Succeeded => {
@@ -1397,7 +1398,7 @@ where
                 );
                 // They ended with (at least) this many in flight, themselves included.
                 let scale = self.allowance.scale(self.in_flight);
-                for mut finished in batch.drain(..) {
+                for finished in &mut batch {
                     if let Some(inbox) = finished.inbox.take()
                         && Arc::ptr_eq(&inbox, &self.inbox)
                     {
@@ -1405,6 +1406,7 @@ where
                     }
                     self.finished(finished, scale);
                 }
+                batch.clear();
                 self.allowance.settle();
                 // One pass for the whole batch: queue the released tasks, end finished runs.
                 self.settle_all().await;
@@ -1543,7 +1545,7 @@ where
 
     /// An attempt ended: its run takes it, and its time is sampled for the prefetch (which the
     /// loop settles once per batch).
-    fn finished(&mut self, finished: Finished, scale: u64) {
+    fn finished(&mut self, finished: &mut Finished, scale: u64) {
         self.in_flight -= 1;
         let slot = finished.key.slot;
         let run_id = finished.key.run;
