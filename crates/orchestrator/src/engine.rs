@@ -1299,6 +1299,25 @@ const POP_BATCH: usize = 64;
 const POP_BACKOFF_MIN: Duration = Duration::from_millis(10);
 const POP_BACKOFF_MAX: Duration = Duration::from_secs(1);
 
+/// A [`Ctx`] borrowing the engine's fields (disjoint from `runs`, so that a run can be borrowed
+/// beside it).
+macro_rules! engine_ctx {
+    ($engine:expr, $now:expr, $now_ns:expr) => {
+        Ctx {
+            now: $now,
+            now_ns: $now_ns,
+            subscribers: &mut $engine.subscribers,
+            metrics: &$engine.metrics,
+            ops: &mut $engine.ops,
+            scratch: &mut $engine.scratch,
+            queued: &mut $engine.queued,
+            inbox: &$engine.inbox,
+            spare_inboxes: &mut $engine.spare_inboxes,
+            handoff: &mut $engine.handoff,
+        }
+    };
+}
+
 /// Borrows a [`Ctx`] and run `$slot` from the engine (disjoint fields).
 macro_rules! with_run {
     ($engine:expr, $slot:expr, $now:expr, |$run:ident, $ctx:ident| $body:expr) => {{
@@ -1311,18 +1330,7 @@ macro_rules! with_run {
         };
         match engine.runs.get_mut($slot as usize).and_then(Option::as_mut) {
             Some($run) => {
-                let mut $ctx = Ctx {
-                    now,
-                    now_ns,
-                    subscribers: &mut engine.subscribers,
-                    metrics: &engine.metrics,
-                    ops: &mut engine.ops,
-                    scratch: &mut engine.scratch,
-                    queued: &mut engine.queued,
-                    inbox: &engine.inbox,
-                    spare_inboxes: &mut engine.spare_inboxes,
-                    handoff: &mut engine.handoff,
-                };
+                let mut $ctx = engine_ctx!(engine, now, now_ns);
                 Some($body)
             }
             None => None,
@@ -1398,14 +1406,7 @@ where
                 );
                 // They ended with (at least) this many in flight, themselves included.
                 let scale = self.allowance.scale(self.in_flight);
-                for finished in &mut batch {
-                    if let Some(inbox) = finished.inbox.take()
-                        && Arc::ptr_eq(&inbox, &self.inbox)
-                    {
-                        self.spare_inboxes.push(inbox);
-                    }
-                    self.finished(finished, scale);
-                }
+                self.finished(&mut batch, scale);
                 batch.clear();
                 self.allowance.settle();
                 // One pass for the whole batch: queue the released tasks, end finished runs.
@@ -1430,7 +1431,7 @@ where
                 Wake::Popped(Ok(Some(popped))) => {
                     self.pop_backoff = Duration::ZERO;
                     self.pop_paused_until = None;
-                    self.dispatch(popped);
+                    self.dispatch(std::slice::from_ref(&popped));
                     self.hand_over();
                 }
                 Wake::Popped(Ok(None)) => {}
@@ -1543,16 +1544,27 @@ where
         self.settle(slot).await;
     }
 
-    /// An attempt ended: its run takes it, and its time is sampled for the prefetch (which the
-    /// loop settles once per batch).
-    fn finished(&mut self, finished: &mut Finished, scale: u64) {
-        self.in_flight -= 1;
-        let slot = finished.key.slot;
-        let run_id = finished.key.run;
-        let took = with_run!(self, slot, self.now, |run, ctx| {
-            (run.id().0 == run_id).then(|| run.finished(&mut ctx, finished))
-        });
-        if let Some(Some(took)) = took {
+    /// A batch of attempts ended: each one's run takes it, and its time is sampled for the
+    /// prefetch (which the loop settles once per batch).
+    fn finished(&mut self, batch: &mut [Finished], scale: u64) {
+        // One context for the batch (its reports are handled in order, each in its run).
+        let mut ctx = engine_ctx!(self, self.now, self.now_ns);
+        for finished in batch {
+            self.in_flight -= 1;
+            if let Some(inbox) = finished.inbox.take()
+                && Arc::ptr_eq(&inbox, ctx.inbox)
+            {
+                ctx.spare_inboxes.push(inbox);
+            }
+            let Some(run) = self
+                .runs
+                .get_mut(finished.key.slot as usize)
+                .and_then(Option::as_mut)
+                .filter(|run| run.id().0 == finished.key.run)
+            else {
+                continue; // a run that ended already
+            };
+            let took = run.finished(&mut ctx, finished);
             self.allowance.sample(took, scale);
         }
     }
@@ -1576,13 +1588,21 @@ where
         }
     }
 
-    fn dispatch(&mut self, popped: Popped<QueuedTask>) {
-        let slot = popped.item.slot;
-        let launched = with_run!(self, slot, self.now, |run, ctx| {
-            run.id() == popped.item.run && run.dispatch(&mut ctx, &popped)
-        });
-        if launched == Some(true) {
-            self.in_flight += 1;
+    /// Dispatches popped items, in order, with one context for them all.
+    fn dispatch(&mut self, popped: &[Popped<QueuedTask>]) {
+        let mut ctx = engine_ctx!(self, self.now, self.now_ns);
+        for popped in popped {
+            let Some(run) = self
+                .runs
+                .get_mut(popped.item.slot as usize)
+                .and_then(Option::as_mut)
+                .filter(|run| run.id() == popped.item.run)
+            else {
+                continue; // its run ended (it was counted out then)
+            };
+            if run.dispatch(&mut ctx, popped) {
+                self.in_flight += 1;
+            }
         }
     }
 
@@ -1619,9 +1639,8 @@ where
                 popped.iter().map(|p| (p.item.slot, p.item.node)),
                 Run::warm_popped,
             );
-            for item in popped.drain(..) {
-                self.dispatch(item);
-            }
+            self.dispatch(&popped);
+            popped.clear();
             if !more {
                 break;
             }
@@ -1849,18 +1868,7 @@ where
         self.active -= 1;
         let outcome = run.outcome();
         let report = run.report(outcome.clone(), now);
-        let mut ctx = Ctx {
-            now,
-            now_ns: nanos(now.saturating_duration_since(self.epoch)),
-            subscribers: &mut self.subscribers,
-            metrics: &self.metrics,
-            ops: &mut self.ops,
-            scratch: &mut self.scratch,
-            queued: &mut self.queued,
-            inbox: &self.inbox,
-            spare_inboxes: &mut self.spare_inboxes,
-            handoff: &mut self.handoff,
-        };
+        let mut ctx = engine_ctx!(self, now, nanos(now.saturating_duration_since(self.epoch)));
         ctx.emit(&run, None, now, || EventKind::RunFinished {
             outcome: outcome.clone(),
         });
