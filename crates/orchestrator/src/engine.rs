@@ -115,6 +115,8 @@ struct Ctx<'a> {
     subscribers: &'a mut Vec<Subscriber>,
     metrics: &'a Metrics,
     ops: &'a mut Vec<Op>,
+    /// Pushes asked for while `ops` was empty: they come before every operation in `ops`.
+    pushes: &'a mut Vec<(QueuedTask, PushOptions)>,
     scratch: &'a mut Vec<NodeId>,
     /// Items in the queue, or on their way there, over all runs.
     queued: &'a mut usize,
@@ -447,17 +449,21 @@ impl Run {
         n.pushed = false;
         self.in_queue += 1;
         *ctx.queued += 1;
-        ctx.ops.push(Op::Push {
-            item: QueuedTask {
-                run: self.shared.id,
-                slot: self.slot,
-                node: node as u32,
-                compensation,
-                counted,
-                queued,
-            },
-            options,
-        });
+        let item = QueuedTask {
+            run: self.shared.id,
+            slot: self.slot,
+            node: node as u32,
+            compensation,
+            counted,
+            queued,
+        };
+        // Straight into the next batch of pushes unless a cancellation waits to be applied
+        // (operations apply in order: see `Engine::apply_ops`).
+        if ctx.ops.is_empty() {
+            ctx.pushes.push((item, options));
+        } else {
+            ctx.ops.push(Op::Push { item, options });
+        }
     }
 
     /// Forgets the task's item in the queue (cancelling it there if it was pushed).
@@ -1285,8 +1291,9 @@ pub(crate) struct Engine<Q: TaskQueue<QueuedTask>, X> {
     spare_inboxes: Vec<Arc<Inbox>>,
     /// Items popped and not yet dispatched (empty between turns; kept for its allocation).
     popped: Vec<Popped<QueuedTask>>,
-    /// A batch of pushes being gathered, the items of the batch being pushed, and the queue's
-    /// results for them (empty between turns; kept for their allocations).
+    /// Pushes gathered before any other queue operation (see [`Ctx::pushes`]), then the batch
+    /// being pushed; the items of that batch, and the queue's results for them (empty between
+    /// turns; kept for their allocations).
     pushes: Vec<(QueuedTask, PushOptions)>,
     pushed_items: Vec<QueuedTask>,
     push_results: Vec<Result<TaskId, PushError<QueuedTask, Q::Error>>>,
@@ -1309,6 +1316,7 @@ macro_rules! engine_ctx {
             subscribers: &mut $engine.subscribers,
             metrics: &$engine.metrics,
             ops: &mut $engine.ops,
+            pushes: &mut $engine.pushes,
             scratch: &mut $engine.scratch,
             queued: &mut $engine.queued,
             inbox: &$engine.inbox,
@@ -1575,7 +1583,7 @@ where
         loop {
             self.apply_ops().await;
             self.finish_runs();
-            if self.ops.is_empty() {
+            if !self.has_ops() {
                 break;
             }
         }
@@ -1689,17 +1697,25 @@ where
         loop {
             self.apply_ops().await;
             self.maybe_finish(slot);
-            if self.ops.is_empty() {
+            if !self.has_ops() {
                 break;
             }
         }
     }
 
-    /// Applies the queued operations in order: runs of pushes go to the queue as one batch
-    /// ([`TaskQueue::push_batch`]: one lock for the in-memory queue), cancellations one by one.
+    /// Whether queue operations wait to be applied.
+    fn has_ops(&self) -> bool {
+        !self.pushes.is_empty() || !self.ops.is_empty()
+    }
+
+    /// Applies the queued operations in order: the pushes gathered before any other operation
+    /// first, then `ops`; runs of pushes go to the queue as one batch ([`TaskQueue::push_batch`]:
+    /// one lock for the in-memory queue), cancellations one by one.
     async fn apply_ops(&mut self) {
-        let mut pushes = std::mem::take(&mut self.pushes);
-        while !self.ops.is_empty() {
+        while self.has_ops() {
+            let mut pushes = std::mem::take(&mut self.pushes);
+            // Those that ended before their push was applied are left out.
+            pushes.retain(|(item, _)| self.wanted(item));
             let mut ops = std::mem::take(&mut self.spare_ops);
             std::mem::swap(&mut ops, &mut self.ops);
             for op in ops.drain(..) {
@@ -1720,8 +1736,11 @@ where
             }
             self.push_all(&mut pushes).await;
             self.spare_ops = ops;
+            // Keep the buffer, unless a failed push above gathered new pushes in its place.
+            if self.pushes.is_empty() {
+                self.pushes = pushes;
+            }
         }
-        self.pushes = pushes;
     }
 
     /// Reads, for each `(slot, node)` of a batch, the lines `read` says handling it will touch,
