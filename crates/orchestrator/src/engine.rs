@@ -574,11 +574,11 @@ impl Run {
         };
         let span = self.nodes[node].cold.as_ref().and_then(|c| c.span.as_ref());
         let span = span.filter(|s| !s.is_disabled()).map(|span| {
-            if compensation {
+            Box::new(if compensation {
                 tracing::info_span!(parent: span, "compensation", attempt)
             } else {
                 tracing::info_span!(parent: span, "attempt", attempt)
-            }
+            })
         });
         let future = AttemptFuture {
             stage: Stage::Unstarted(Start {

@@ -99,8 +99,9 @@ pub(crate) struct Start {
     /// both workers and the engine would otherwise write in turn (see [`TaskOutput`]).
     pub(crate) run: Arc<RunShared>,
     pub(crate) fault: Option<Fault>,
-    /// The attempt's tracing span (`None` when tracing is off).
-    pub(crate) span: Option<Span>,
+    /// The attempt's tracing span (`None` when tracing is off). Boxed: when tracing is off (the
+    /// fast path) an attempt is then small enough to move without a call to `memcpy`.
+    pub(crate) span: Option<Box<Span>>,
 }
 
 /// A started attempt.
@@ -141,7 +142,7 @@ impl AttemptFuture {
         };
         let work = handler(start.ctx, start.fault);
         let work = match start.span {
-            Some(span) => Box::pin(work.instrument(span)),
+            Some(span) => Box::pin(work.instrument(*span)),
             None => work,
         };
         Ok(Running {
@@ -432,7 +433,12 @@ impl Executor for Pool {
         let per_chunk = attempts.len().div_ceil(workers).max(1);
         let first_chunk = jobs.len();
         while !attempts.is_empty() {
-            let chunk = attempts.split_off(attempts.len().saturating_sub(per_chunk));
+            let chunk = if attempts.len() > per_chunk {
+                attempts.split_off(attempts.len() - per_chunk)
+            } else {
+                // The first chunk is the vector itself, not a copy (the engine gets a new one).
+                std::mem::replace(attempts, Vec::with_capacity(attempts.capacity()))
+            };
             jobs.push(if chunk.len() == 1 {
                 pool_job(chunk.into_iter().next().expect("one attempt"))
             } else {
