@@ -33,7 +33,7 @@ use crate::context::{RunShared, TaskContext};
 use crate::error::TaskError;
 use crate::event::{Event, EventKind};
 use crate::executor::{
-    Attempt, AttemptFuture, Done, Executor, Finished, Inbox, Key, Stage, Start, TaskOutput,
+    Attempt, AttemptFuture, Done, Executor, Finished, Inbox, Key, Stage, Start, TaskOutput, Timeout,
 };
 use crate::faults::FaultPlan;
 use crate::metrics::Metrics;
@@ -592,9 +592,9 @@ impl Run {
         // The task's spec is read only when it has something to say (most tasks: nothing).
         let (timeout, requires) = if spec.hot[node].extras {
             let task = &spec.tasks[node];
-            (task.timeout, task.requires.clone())
+            (Timeout::new(task.timeout), task.requires.clone())
         } else {
-            (None, None)
+            (Timeout::NONE, None)
         };
         ctx.handoff.push(Attempt {
             future,

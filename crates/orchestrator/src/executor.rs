@@ -48,7 +48,7 @@ pub trait Executor: Send + Sync + 'static {
 #[derive(Debug)]
 pub struct Attempt {
     pub(crate) future: AttemptFuture,
-    pub(crate) timeout: Option<Duration>,
+    pub(crate) timeout: Timeout,
     pub(crate) done: Done,
     /// The capabilities the task requires of the agent that runs it.
     pub(crate) requires: Option<Arc<[String]>>,
@@ -57,7 +57,7 @@ pub struct Attempt {
 impl Attempt {
     /// How long the attempt may run, from its start.
     pub fn timeout(&self) -> Option<Duration> {
-        self.timeout
+        self.timeout.get()
     }
 
     /// The capabilities the task requires of whatever runs it (see [`Task::requires`](crate::Task::requires)).
@@ -68,6 +68,34 @@ impl Attempt {
     /// The future to run and the [`Done`] to report its outcome to.
     pub fn into_parts(self) -> (AttemptFuture, Done) {
         (self.future, self.done)
+    }
+}
+
+/// An attempt's timeout in nanoseconds, or none (`u64::MAX`): eight bytes where an
+/// `Option<Duration>` takes sixteen, which keeps an [`Attempt`] small enough to move inline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Timeout(u64);
+
+impl Timeout {
+    pub(crate) const NONE: Timeout = Timeout(u64::MAX);
+
+    /// A timeout beyond 584 years is that long.
+    pub(crate) fn new(timeout: Option<Duration>) -> Self {
+        timeout.map_or(Self::NONE, |t| {
+            Timeout(
+                u64::try_from(t.as_nanos())
+                    .unwrap_or(u64::MAX)
+                    .min(u64::MAX - 1),
+            )
+        })
+    }
+
+    pub(crate) fn get(self) -> Option<Duration> {
+        (self != Self::NONE).then(|| Duration::from_nanos(self.0))
+    }
+
+    pub(crate) fn is_some(self) -> bool {
+        self != Self::NONE
     }
 }
 
@@ -589,7 +617,7 @@ mod tests {
             future: AttemptFuture::wrapped(
                 async move { work.await.map(|_| TaskOutput { run: None }) },
             ),
-            timeout: None,
+            timeout: Timeout::NONE,
             done: Done::new(Arc::clone(inbox), key),
             requires: None,
         }
@@ -695,8 +723,8 @@ mod tests {
         let mut batch: Vec<Attempt> = (0..7)
             .map(|node| attempt(&inbox, node, if node == 3 { hang() } else { ok() }))
             .collect();
-        batch[1].timeout = Some(Duration::from_secs(1));
-        batch[3].timeout = Some(Duration::from_secs(1));
+        batch[1].timeout = Timeout::new(Some(Duration::from_secs(1)));
+        batch[3].timeout = Timeout::new(Some(Duration::from_secs(1)));
         let pool = pool(2);
         pool.execute_batch(&mut batch);
         assert!(batch.is_empty(), "the batch is drained");
@@ -718,6 +746,30 @@ mod tests {
                 (6, Succeeded)
             ],
             "every attempt reports once; the pool timed out the timed one that hung"
+        );
+    }
+
+    #[test]
+    fn an_attempt_is_small_enough_to_move_inline() {
+        // Above 128 bytes the compiler moves one with a call to memcpy, on every hand-over.
+        assert!(size_of::<Attempt>() <= 128, "{}", size_of::<Attempt>());
+        assert_eq!(size_of::<Timeout>(), 8);
+        assert_eq!(Timeout::new(None).get(), None);
+        assert!(!Timeout::NONE.is_some());
+        let second = Timeout::new(Some(Duration::from_secs(1)));
+        assert_eq!(
+            (second.get(), second.is_some()),
+            (Some(Duration::from_secs(1)), true)
+        );
+        assert_eq!(
+            Timeout::new(Some(Duration::ZERO)).get(),
+            Some(Duration::ZERO),
+            "zero is a timeout, not none"
+        );
+        assert_eq!(
+            Timeout::new(Some(Duration::MAX)).get(),
+            Some(Duration::from_nanos(u64::MAX - 1)),
+            "the longest is 584 years"
         );
     }
 
