@@ -117,6 +117,8 @@ struct Ctx<'a> {
     ops: &'a mut Vec<Op>,
     /// Pushes asked for while `ops` was empty: they come before every operation in `ops`.
     pushes: &'a mut Vec<(QueuedTask, PushOptions)>,
+    /// Set when a task gave up an item whose push is not applied yet (see [`Run::unqueue`]).
+    withdrawn: &'a mut bool,
     scratch: &'a mut Vec<NodeId>,
     /// Items in the queue, or on their way there, over all runs.
     queued: &'a mut usize,
@@ -475,6 +477,9 @@ impl Run {
         n.in_queue = false;
         if let Some(ticket) = n.take_ticket() {
             ctx.ops.push(Op::Cancel { ticket });
+        } else {
+            // Its push is not applied yet: `apply_ops` must look for the unwanted ones.
+            *ctx.withdrawn = true;
         }
         if n.counted {
             self.admitted -= 1;
@@ -1295,6 +1300,8 @@ pub(crate) struct Engine<Q: TaskQueue<QueuedTask>, X> {
     /// being pushed; the items of that batch, and the queue's results for them (empty between
     /// turns; kept for their allocations).
     pushes: Vec<(QueuedTask, PushOptions)>,
+    /// See [`Ctx::withdrawn`].
+    withdrawn: bool,
     pushed_items: Vec<QueuedTask>,
     push_results: Vec<Result<TaskId, PushError<QueuedTask, Q::Error>>>,
 }
@@ -1317,6 +1324,7 @@ macro_rules! engine_ctx {
             metrics: &$engine.metrics,
             ops: &mut $engine.ops,
             pushes: &mut $engine.pushes,
+            withdrawn: &mut $engine.withdrawn,
             scratch: &mut $engine.scratch,
             queued: &mut $engine.queued,
             inbox: &$engine.inbox,
@@ -1387,6 +1395,7 @@ where
             spare_inboxes: Vec::new(),
             popped: Vec::new(),
             pushes: Vec::new(),
+            withdrawn: false,
             pushed_items: Vec::new(),
             push_results: Vec::new(),
         }
@@ -1714,8 +1723,11 @@ where
     async fn apply_ops(&mut self) {
         while self.has_ops() {
             let mut pushes = std::mem::take(&mut self.pushes);
-            // Those that ended before their push was applied are left out.
-            pushes.retain(|(item, _)| self.wanted(item));
+            // Those that ended before their push was applied are left out (none, unless a task
+            // gave up an item since the last look: the common case costs no lookup per push).
+            if std::mem::take(&mut self.withdrawn) {
+                pushes.retain(|(item, _)| self.wanted(item));
+            }
             let mut ops = std::mem::take(&mut self.spare_ops);
             std::mem::swap(&mut ops, &mut self.ops);
             for op in ops.drain(..) {

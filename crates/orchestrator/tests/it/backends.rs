@@ -274,3 +274,34 @@ async fn handlers_run_where_the_executor_polls_the_attempt_not_at_dispatch() {
     let report = run.await.unwrap();
     assert!(report.is_success(), "{report:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_task_readied_and_skipped_in_one_batch_leaves_nothing_queued() {
+    let queue = FlakyQueue::new();
+    let orchestrator = orchestrator_on(&queue, 2);
+    // `a` and `b` end at the same instant, in one batch: `a`'s success readies `d` (its push
+    // not yet applied), then `b`'s failure stops the run and gives `d` up.
+    let b = Task::new("b", |_| async {
+        tokio::time::sleep(ms(10)).await;
+        Err::<(), _>(baton_orchestrator::TaskError::msg("boom"))
+    });
+    let workflow = Workflow::builder("withdrawn")
+        .task(sleeper("a", ms(10)).priority(baton_orchestrator::Priority::High))
+        .task(b)
+        .task(noop("d").needs(["a"]))
+        .boost(baton_orchestrator::Boost::None)
+        .build()
+        .unwrap();
+    let report = orchestrator.run(&workflow).await.unwrap();
+    assert_eq!(
+        report.outcome,
+        RunOutcome::Failed {
+            tasks: vec!["b".into()]
+        }
+    );
+    let d = report.task("d").unwrap();
+    assert_eq!((d.attempts, d.state.is_terminal()), (0, true), "{d:?}");
+    assert!(report.totals.adds_up());
+    assert_eq!(queue.inner.len(), 0, "the withdrawn push was not applied");
+    another_run_goes_through(&orchestrator).await;
+}
