@@ -112,6 +112,8 @@ struct Ctx<'a> {
     now: Instant,
     /// `now` in nanoseconds since the engine's epoch.
     now_ns: u64,
+    /// The engine's epoch: its times are nanoseconds since then.
+    epoch: Instant,
     subscribers: &'a mut Vec<Subscriber>,
     metrics: &'a Metrics,
     ops: &'a mut Vec<Op>,
@@ -131,6 +133,11 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// The instant `ns` nanoseconds after the engine's epoch.
+    fn instant(&self, ns: u64) -> Instant {
+        self.epoch + Duration::from_nanos(ns)
+    }
+
     /// Sends an event to the subscribers. The event is built only if there are some: with none
     /// (the common case), an emit costs one length check.
     #[inline(always)]
@@ -644,22 +651,22 @@ impl Run {
         ctx.metrics.run_time.record(ran as f64 * 1e-9);
         if finished.key.compensation {
             let outcome = std::mem::replace(&mut finished.outcome, Outcome::Cancelled);
-            self.compensation_ended(ctx, node, outcome, finished.ended);
+            self.compensation_ended(ctx, node, outcome, ctx.instant(finished.ended_ns));
         } else {
-            self.attempt_ended(ctx, node, &mut finished.outcome, finished.ended, end);
+            self.attempt_ended(ctx, node, &mut finished.outcome, finished.ended_ns, end);
         }
         self.refill(ctx);
         ran
     }
 
-    /// The attempt of `node` ended with `outcome` at `at`, which is `end` nanoseconds into the
-    /// run.
+    /// The attempt of `node` ended with `outcome`, `ended_ns` after the engine's epoch, which is
+    /// `end` nanoseconds into the run.
     fn attempt_ended(
         &mut self,
         ctx: &mut Ctx<'_>,
         node: usize,
         outcome: &mut Outcome<TaskOutput, TaskError>,
-        at: Instant,
+        ended_ns: u64,
         end: u64,
     ) {
         let attempt = self.nodes[node].attempts;
@@ -677,14 +684,15 @@ impl Run {
         // The common case, before the general classification below (the output, if any, is
         // dropped with the report).
         if let Outcome::Succeeded(_) = outcome {
-            self.succeeded(ctx, node, attempt, at, end);
+            self.succeeded(ctx, node, attempt, ended_ns, end);
             return;
         }
+        let at = ctx.instant(ended_ns);
         let outcome = std::mem::replace(outcome, Outcome::Cancelled);
         let stopping = self.stop.is_some();
         let failure = match Ended::of(outcome, stopping) {
             Ended::Succeeded => {
-                self.succeeded(ctx, node, attempt, at, end);
+                self.succeeded(ctx, node, attempt, ended_ns, end);
                 return;
             }
             Ended::Interrupted => None,
@@ -730,10 +738,14 @@ impl Run {
     }
 
     /// The task's attempt succeeded: the task is done, and its dependents may be ready.
-    fn succeeded(&mut self, ctx: &mut Ctx<'_>, node: usize, attempt: u32, at: Instant, end: u64) {
+    fn succeeded(&mut self, ctx: &mut Ctx<'_>, node: usize, attempt: u32, ended_ns: u64, end: u64) {
         // Its output is in `shared.outputs` already: the worker stored it.
         self.end_task(ctx, node, TaskState::Succeeded, end, None);
-        ctx.emit(self, Some(node), at, || EventKind::Succeeded { attempt });
+        if !ctx.subscribers.is_empty() {
+            // Its instant is worked out only for the event.
+            let at = ctx.instant(ended_ns);
+            ctx.emit(self, Some(node), at, || EventKind::Succeeded { attempt });
+        }
         ctx.scratch.clear();
         if let Ok(ready) = self.tracker.complete(NodeId::new(node as u32)) {
             ctx.scratch.extend_from_slice(ready);
@@ -1375,6 +1387,7 @@ macro_rules! engine_ctx {
         Ctx {
             now: $now,
             now_ns: $now_ns,
+            epoch: $engine.epoch,
             subscribers: &mut $engine.subscribers,
             metrics: &$engine.metrics,
             ops: &mut $engine.ops,

@@ -297,9 +297,9 @@ pub(crate) struct Key {
 pub(crate) struct Finished {
     pub(crate) key: Key,
     pub(crate) outcome: Outcome<TaskOutput, TaskError>,
-    pub(crate) ended: Instant,
-    /// `ended` in nanoseconds since the inbox's [`epoch`](Inbox::epoch), worked out on the worker
-    /// (the engine's times are offsets from the same epoch).
+    /// When it ended, in nanoseconds since the inbox's [`epoch`](Inbox::epoch), worked out on the
+    /// worker (the engine's times are offsets from the same epoch, and it turns this back into
+    /// an instant only when it needs one).
     pub(crate) ended_ns: u64,
     /// The attempt's reference to the inbox, handed back for the engine to reuse (a chunk
     /// keeps one of its own to deliver with).
@@ -396,13 +396,15 @@ impl Done {
     /// several at once.
     fn take(&mut self, outcome: Outcome<TaskOutput, TaskError>) -> Option<(Arc<Inbox>, Finished)> {
         let inbox = self.inbox.take()?;
-        let ended = Instant::now();
         let finished = Finished {
             key: self.key,
             outcome,
-            ended,
-            ended_ns: u64::try_from(ended.saturating_duration_since(inbox.epoch).as_nanos())
-                .unwrap_or(u64::MAX),
+            ended_ns: u64::try_from(
+                Instant::now()
+                    .saturating_duration_since(inbox.epoch)
+                    .as_nanos(),
+            )
+            .unwrap_or(u64::MAX),
             inbox: None,
         };
         Some((inbox, finished))
