@@ -1079,6 +1079,12 @@ impl Run {
                 .collect(),
         });
         let critical_path = self.critical_path();
+        if !self.span.is_disabled() {
+            // The task spans close with the run, not with its report (which may live on unread).
+            for cold in self.nodes.iter_mut().filter_map(|n| n.cold.as_mut()) {
+                cold.span = None;
+            }
+        }
         let records = Records {
             nodes: std::mem::take(&mut self.nodes),
             home: Arc::downgrade(spares),

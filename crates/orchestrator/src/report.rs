@@ -306,7 +306,10 @@ impl Totals {
 /// that a caller checking [`is_success`](RunReport::is_success) or the
 /// [`totals`](RunReport::totals) never reads, and the orchestrator's engine, which every run
 /// shares, does not spend that time. Reading them once costs what building them eagerly did;
-/// after that they are kept.
+/// after that they are kept. Cloning, comparing, printing with `{:?}` and serialising read them
+/// too. Until then, the report holds its run's per-task records (64 bytes a task) and a
+/// reference to its workflow; once the rows are built, or the report is dropped, the records go
+/// back to the orchestrator for its next runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct RunReport {

@@ -149,3 +149,68 @@ async fn a_late_subscriber_gets_only_runs_started_after_it() {
     assert!(matches!(events[0].kind, EventKind::RunStarted { .. }));
     check_transitions(&events);
 }
+
+/// A tracing subscriber that only counts the spans still open (created, and not yet closed by
+/// their last handle).
+#[derive(Clone, Default)]
+struct OpenSpans {
+    next: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    open: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<u64, usize>>>,
+}
+
+impl OpenSpans {
+    fn count(&self) -> usize {
+        self.open.lock().unwrap().len()
+    }
+}
+
+impl tracing::Subscriber for OpenSpans {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        self.open.lock().unwrap().insert(id, 1);
+        tracing::span::Id::from_u64(id)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, _: &tracing::Event<'_>) {}
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+    fn clone_span(&self, id: &tracing::span::Id) -> tracing::span::Id {
+        *self.open.lock().unwrap().get_mut(&id.into_u64()).unwrap() += 1;
+        id.clone()
+    }
+    fn try_close(&self, id: tracing::span::Id) -> bool {
+        let mut open = self.open.lock().unwrap();
+        let handles = open.get_mut(&id.into_u64()).unwrap();
+        *handles -= 1;
+        let closed = *handles == 0;
+        if closed {
+            open.remove(&id.into_u64());
+        }
+        closed
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn spans_close_with_their_run_even_while_its_report_lives_on_unread() {
+    let spans = OpenSpans::default();
+    let _default = tracing::subscriber::set_default(spans.clone());
+    let workflow = Workflow::builder("traced")
+        .task(sleeper("a", ms(5)))
+        .task(noop("b").needs(["a"]))
+        .task(noop("c").needs(["a"]))
+        .build()
+        .unwrap();
+    let orchestrator = orchestrator(2);
+    let report = orchestrator.run(&workflow).await.unwrap();
+    assert!(report.is_success());
+    assert!(
+        spans.next.load(std::sync::atomic::Ordering::SeqCst) >= 1 + 3 + 3,
+        "run, task and attempt spans were made"
+    );
+    assert_eq!(spans.count(), 0, "every span closed when the run ended");
+    assert_eq!(report.tasks().len(), 3);
+}
