@@ -1188,14 +1188,18 @@ const MAX_SPARES: usize = 2;
 struct Spares(std::sync::Mutex<Vec<Vec<NodeRun>>>);
 
 impl Spares {
-    /// `count` fresh task states, in a spare vector if there is one.
+    /// `count` fresh task states, in a spare vector if one fits: large enough (growing one
+    /// would copy it) and not over twice as large (a small run would hold on to a large one).
     fn take(&self, count: usize) -> Vec<NodeRun> {
-        let spare = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .pop();
-        let mut nodes = spare.unwrap_or_default();
+        let spare = {
+            let mut spares = self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let fits = |v: &Vec<NodeRun>| (count..=count.saturating_mul(2)).contains(&v.capacity());
+            spares.iter().position(fits).map(|i| spares.swap_remove(i))
+        };
+        let mut nodes = spare.unwrap_or_else(|| Vec::with_capacity(count));
         nodes.resize_with(count, NodeRun::new);
         nodes
     }
@@ -2004,16 +2008,21 @@ mod tests {
         let mut first = loan(1000);
         first.nodes[3].attempts = 7;
         first.nodes[3].cold().error = Some("kept until handed back".into());
-        let capacity = first.nodes.capacity();
+        let address = first.nodes.as_ptr();
         drop(first);
         assert_eq!(spare_count(), 1, "handed back on drop");
-        let again = spares.take(10);
-        assert_eq!(again.len(), 10);
-        assert!(again.capacity() >= capacity, "the same allocation, reused");
+        let small = spares.take(10);
+        assert_eq!(spare_count(), 1, "a small run does not take a large vector");
+        assert_eq!(small.len(), 10);
+        let again = spares.take(900);
+        assert_eq!(spare_count(), 0);
+        assert_eq!(again.as_ptr(), address, "the same allocation, reused");
+        assert_eq!(again.len(), 900);
         assert!(
             again.iter().all(|n| n.attempts == 0 && n.cold.is_none()),
             "fresh states"
         );
+        assert!(spares.take(2000).capacity() >= 2000, "none fits: a new one");
         drop((loan(5), loan(5), loan(5)));
         assert_eq!(spare_count(), MAX_SPARES, "no more than that are kept");
         let orphan = loan(5);
