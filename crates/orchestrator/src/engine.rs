@@ -56,7 +56,9 @@ pub struct QueuedTask {
     /// Whether the item holds one of its run's parallelism slots (delayed retries do not).
     counted: bool,
     /// When the item counts as queued from (its not-before instant, if it has one), in
-    /// nanoseconds since its run started: the task's queue wait is measured from here.
+    /// nanoseconds since its run started: the task's queue wait is measured from here. Items a
+    /// durable backend stored without it read as queued at the run's start.
+    #[serde(default)]
     queued: u64,
 }
 
@@ -1371,9 +1373,9 @@ pub(crate) struct Engine<Q: TaskQueue<QueuedTask>, X> {
     spare_inboxes: Vec<Arc<Inbox>>,
     /// Items popped and not yet dispatched (empty between turns; kept for its allocation).
     popped: Vec<Popped<QueuedTask>>,
-    /// Pushes gathered before any other queue operation (see [`Ctx::pushes`]), then the batch
-    /// being pushed; the items of that batch, and the queue's results for them (empty between
-    /// turns; kept for their allocations).
+    /// Pushes gathered before any other queue operation (see [`Ctx::pushes`]: applied by the
+    /// next `apply_ops`), then the batch being pushed; the items of that batch, and the queue's
+    /// results for them (empty between turns; kept for their allocations).
     pushes: Vec<(QueuedTask, PushOptions)>,
     /// See [`Ctx::withdrawn`].
     withdrawn: bool,
@@ -1875,9 +1877,10 @@ where
         for (item, options) in pushes.drain(..) {
             results.push(self.queue.push(item, options).await);
         }
-        // Until a failure in this batch, nothing has run since `apply_ops` checked each item (the
-        // engine is one task), so a ticket is recorded at once; after one, each item is checked
-        // again, as the failure may have stopped its run.
+        // Until a failure in this batch, every item is still wanted (`apply_ops` left out those a
+        // task gave up, and nothing else has run since: the engine is one task), so a ticket is
+        // recorded at once; after one, each item is checked again, as the failure may have
+        // stopped its run.
         let mut failed = false;
         let mut results_iter = results.drain(..);
         for item in items.drain(..) {
