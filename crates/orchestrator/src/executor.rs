@@ -463,12 +463,8 @@ impl Executor for Pool {
         let per_chunk = attempts.len().div_ceil(workers).max(1);
         let first_chunk = jobs.len();
         while !attempts.is_empty() {
-            let chunk = if attempts.len() > per_chunk {
-                attempts.split_off(attempts.len() - per_chunk)
-            } else {
-                // The first chunk is the vector itself, not a copy (the engine gets a new one).
-                std::mem::replace(attempts, Vec::with_capacity(attempts.capacity()))
-            };
+            // The first chunk (`split_off(0)`) takes the vector itself, not a copy.
+            let chunk = attempts.split_off(attempts.len().saturating_sub(per_chunk));
             jobs.push(if chunk.len() == 1 {
                 pool_job(chunk.into_iter().next().expect("one attempt"))
             } else {
