@@ -292,12 +292,25 @@ async fn a_task_readied_and_skipped_in_one_batch_leaves_nothing_queued() {
         .boost(baton_orchestrator::Boost::None)
         .build()
         .unwrap();
+    let mut events = orchestrator.subscribe();
     let report = orchestrator.run(&workflow).await.unwrap();
     assert_eq!(
         report.outcome,
         RunOutcome::Failed {
             tasks: vec!["b".into()]
         }
+    );
+    // The case under test took place: `d` was queued (when `a` ended) and never started.
+    let d_events: Vec<String> = events
+        .drain()
+        .iter()
+        .filter(|e| e.task.as_deref() == Some("d"))
+        .map(|e| format!("{:?}", e.kind))
+        .collect();
+    assert!(d_events[0].starts_with("Queued"), "{d_events:?}");
+    assert!(
+        !d_events.iter().any(|e| e.starts_with("Started")),
+        "{d_events:?}"
     );
     let d = report.task("d").unwrap();
     assert_eq!((d.attempts, d.state.is_terminal()), (0, true), "{d:?}");
