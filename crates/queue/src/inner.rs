@@ -239,15 +239,21 @@ impl<T> Core<T> {
         })
     }
 
-    /// The level to serve next at time `t`, if any task is ready.
-    #[inline]
+    /// The level to serve next at time `t`, if any task is ready: the highest non-empty one,
+    /// unless tasks age (then see [`pick_aged`](Self::pick_aged)).
+    #[inline(always)]
     fn pick(&self, t: Option<u64>) -> Option<usize> {
         if self.mask == 0 {
             return None;
         }
-        let (Some(step), Some(t)) = (self.aging_step, t) else {
-            return Some(self.mask.trailing_zeros() as usize);
-        };
+        match (self.aging_step, t) {
+            (Some(step), Some(t)) => self.pick_aged(step, t),
+            _ => Some(self.mask.trailing_zeros() as usize),
+        }
+    }
+
+    /// [`pick`](Self::pick) when tasks age.
+    fn pick_aged(&self, step: Duration, t: u64) -> Option<usize> {
         // Aging: among level heads, the highest effective priority (lowest index after the
         // boost), then the one ready first, then the higher pushed priority.
         let step = step.as_nanos();
