@@ -476,6 +476,7 @@ pub(crate) mod secs {
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
+    use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 
     use super::*;
 
@@ -524,19 +525,22 @@ mod tests {
         }
     }
 
-    #[test]
-    fn lazy_rows_are_built_once_on_first_read() {
-        let builds = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    /// Rows with these ids, built lazily after `pause`, and a count of the builds.
+    fn counted(ids: &'static [&'static str], pause: Duration) -> (TaskRows, Arc<AtomicU32>) {
+        let builds = Arc::new(AtomicU32::new(0));
         let counted = Arc::clone(&builds);
         let rows = TaskRows::lazy(move || {
-            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            vec![row("a"), row("b")]
+            counted.fetch_add(1, SeqCst);
+            std::thread::sleep(pause);
+            ids.iter().map(|id| row(id)).collect()
         });
-        assert_eq!(
-            builds.load(std::sync::atomic::Ordering::SeqCst),
-            0,
-            "not before a read"
-        );
+        (rows, builds)
+    }
+
+    #[test]
+    fn lazy_rows_are_built_once_on_first_read() {
+        let (rows, builds) = counted(&["a", "b"], Duration::ZERO);
+        assert_eq!(builds.load(SeqCst), 0, "not before a read");
         let read: Vec<&str> = rows.get().iter().map(|r| &*r.id).collect();
         assert_eq!(read, ["a", "b"]);
         assert_eq!(rows, TaskRows::from(vec![row("a"), row("b")]));
@@ -547,28 +551,18 @@ mod tests {
             "b",
             "serialised as the list of rows"
         );
-        assert_eq!(
-            builds.load(std::sync::atomic::Ordering::SeqCst),
-            1,
-            "built once"
-        );
+        assert_eq!(builds.load(SeqCst), 1, "built once");
     }
 
     #[test]
     fn rows_read_from_many_threads_at_once_are_built_once() {
-        let builds = Arc::new(std::sync::atomic::AtomicU32::new(0));
-        let counted = Arc::clone(&builds);
-        let rows = TaskRows::lazy(move || {
-            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            std::thread::sleep(Duration::from_millis(5));
-            vec![row("a")]
-        });
+        let (rows, builds) = counted(&["a"], Duration::from_millis(5));
         std::thread::scope(|s| {
             for _ in 0..4 {
                 s.spawn(|| assert_eq!(rows.get().len(), 1));
             }
         });
-        assert_eq!(builds.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(builds.load(SeqCst), 1);
     }
 
     #[test]
