@@ -29,7 +29,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, sleep_until};
 use tracing::Span;
 
-use crate::context::{RunShared, TaskContext};
+use crate::context::RunShared;
 use crate::error::TaskError;
 use crate::event::{Event, EventKind};
 use crate::executor::{
@@ -580,12 +580,6 @@ impl Run {
             (Some(plan), false) => plan.fault_for(&spec.ids[node], node, attempt),
             _ => None,
         };
-        let ctx_for_task = TaskContext {
-            shared: Arc::clone(&self.shared),
-            node: NodeId::new(node as u32),
-            attempt,
-            compensating: compensation,
-        };
         let span = self.nodes[node].cold.as_ref().and_then(|c| c.span.as_ref());
         let span = span.filter(|s| !s.is_disabled()).map(|span| {
             Box::new(if compensation {
@@ -597,7 +591,9 @@ impl Run {
         let future = AttemptFuture {
             stage: Stage::Unstarted(Start {
                 run: self.spare.pop().unwrap_or_else(|| Arc::clone(&self.shared)),
-                ctx: ctx_for_task,
+                node: NodeId::new(node as u32),
+                attempt,
+                compensating: compensation,
                 fault,
                 span,
             }),

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use baton_dag::NodeId;
 use baton_pool::{Job, JobOptions, Outcome, Pool};
 use tokio::sync::Notify;
 use tokio::time::Instant;
@@ -119,9 +120,13 @@ pub(crate) enum Stage {
     Spent,
 }
 
-/// What the first poll of an attempt calls its task's handler (or compensation) with.
+/// What the first poll of an attempt calls its task's handler (or compensation) with. The
+/// handler's [`TaskContext`] is made there, on the worker, from `run`: its reference to the run
+/// is counted on the worker's core, not on the engine's.
 pub(crate) struct Start {
-    pub(crate) ctx: TaskContext,
+    pub(crate) node: NodeId,
+    pub(crate) attempt: u32,
+    pub(crate) compensating: bool,
     /// The attempt's own reference to its run (for its output and cancellation), taken by the
     /// engine: a worker that runs it does not touch the run's reference count for it, which
     /// both workers and the engine would otherwise write in turn (see [`TaskOutput`]).
@@ -158,8 +163,8 @@ impl AttemptFuture {
         // The handler is looked up here, on the worker: the engine never touches it (and the
         // handlers are a dense column, not a line of each task's spec).
         let run = start.run;
-        let node = start.ctx.node.index();
-        let compensating = start.ctx.compensating;
+        let node = start.node.index();
+        let compensating = start.compensating;
         let handler: &Handler = if compensating {
             run.spec.tasks[node]
                 .compensation
@@ -168,7 +173,13 @@ impl AttemptFuture {
         } else {
             run.spec.handlers.get(node)
         };
-        let work = handler(start.ctx, start.fault);
+        let ctx = TaskContext {
+            shared: Arc::clone(&run),
+            node: start.node,
+            attempt: start.attempt,
+            compensating,
+        };
+        let work = handler(ctx, start.fault);
         let work = match start.span {
             Some(span) => Box::pin(work.instrument(*span)),
             None => work,
