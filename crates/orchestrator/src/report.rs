@@ -357,7 +357,30 @@ impl RunReport {
         self.tasks.get()
     }
 
-    /// The rows, to change (to redact an error before sharing the report, say).
+    /// The rows, to change (to redact an error before sharing the report, say). Built first if
+    /// they were not yet.
+    ///
+    /// ```
+    /// use baton_orchestrator::{FailureMode, Orchestrator, Task, TaskError, Workflow};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let workflow = Workflow::builder("login")
+    ///     .task(Task::new("auth", |_| async {
+    ///         Err::<(), _>(TaskError::permanent("token abc123 rejected"))
+    ///     }))
+    ///     .failure_mode(FailureMode::Continue)
+    ///     .build()?;
+    /// let mut report = Orchestrator::builder().build()?.run(&workflow).await?;
+    /// for task in report.tasks_mut() {
+    ///     if task.error.is_some() {
+    ///         task.error = Some("redacted".into());
+    ///     }
+    /// }
+    /// assert_eq!(report.task("auth").and_then(|t| t.error.as_deref()), Some("redacted"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn tasks_mut(&mut self) -> &mut Vec<TaskReport> {
         self.tasks.get_mut()
     }
