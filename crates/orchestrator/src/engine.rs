@@ -33,10 +33,11 @@ use crate::context::RunShared;
 use crate::error::TaskError;
 use crate::event::{Event, EventKind};
 use crate::executor::{
-    Attempt, AttemptFuture, Done, Executor, Finished, Inbox, Key, Stage, Start, TaskOutput, Timeout,
+    Attempt, AttemptFuture, Done, Executor, Finished, Inbox, Key, Stage, Start, TaskOutput,
 };
 use crate::faults::FaultPlan;
 use crate::metrics::Metrics;
+use crate::nanos::Nanos;
 use crate::prefetch::{Allowance, Prefetch};
 use crate::report::{
     CompensationReport, CriticalPath, Rollback, RunOutcome, RunReport, TaskName, TaskReport,
@@ -170,23 +171,6 @@ impl Ctx<'_> {
     }
 }
 
-/// An instant in a run, in nanoseconds since the run started, or none yet: eight bytes where an
-/// `Option<u64>` takes sixteen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct At(u64);
-
-impl At {
-    const NONE: At = At(u64::MAX);
-
-    fn get(self) -> Option<u64> {
-        (self != Self::NONE).then_some(self.0)
-    }
-
-    fn is_some(self) -> bool {
-        self != Self::NONE
-    }
-}
-
 /// One task's part of a run: what every task needs, in one cache line (64 bytes, aligned),
 /// because a run walks its tasks in dependency order, which is random in memory: each visit is
 /// one line to fetch, not two (see [`NodeCold`] for the rest). When an attempt started and when
@@ -203,9 +187,10 @@ struct NodeRun {
     pushed: bool,
     attempts: u32,
     ticket: TaskId,
-    queued_at: At,
-    started_at: At,
-    ended_at: At,
+    /// Nanoseconds since the run started, or none yet.
+    queued_at: Nanos,
+    started_at: Nanos,
+    ended_at: Nanos,
     wait: u64,
     run_time: u64,
     /// Allocated for the tasks that need any of it.
@@ -237,9 +222,9 @@ impl NodeRun {
             pushed: false,
             attempts: 0,
             ticket: TaskId::from_raw(0),
-            queued_at: At::NONE,
-            started_at: At::NONE,
-            ended_at: At::NONE,
+            queued_at: Nanos::NONE,
+            started_at: Nanos::NONE,
+            ended_at: Nanos::NONE,
             wait: 0,
             run_time: 0,
             cold: None,
@@ -388,7 +373,7 @@ impl Run {
         let since = self.since_now(ctx);
         let n = &mut self.nodes[node];
         n.state = TaskState::Queued;
-        n.queued_at = At(since);
+        n.queued_at = Nanos::new(since);
         if !self.span.is_disabled() {
             n.cold().span = Some(tracing::info_span!(
                 parent: &self.span,
@@ -558,7 +543,7 @@ impl Run {
         let waited = since.saturating_sub(queued);
         if !compensation {
             if !n.started_at.is_some() {
-                n.started_at = At(since);
+                n.started_at = Nanos::new(since);
             }
             n.wait += waited;
         }
@@ -602,9 +587,9 @@ impl Run {
         // The task's spec is read only when it has something to say (most tasks: nothing).
         let (timeout, requires) = if spec.hot[node].extras {
             let task = &spec.tasks[node];
-            (Timeout::new(task.timeout), task.requires.clone())
+            (Nanos::of(task.timeout), task.requires.clone())
         } else {
-            (Timeout::NONE, None)
+            (Nanos::NONE, None)
         };
         ctx.handoff.push(Attempt {
             future,
@@ -644,7 +629,7 @@ impl Run {
         let ran = end - started;
         if !finished.key.compensation {
             n.run_time += ran;
-            n.ended_at = At(end);
+            n.ended_at = Nanos::new(end);
         }
         ctx.metrics.run_time.record(ran as f64 * 1e-9);
         if finished.key.compensation {
@@ -847,7 +832,7 @@ impl Run {
     ) {
         let n = &mut self.nodes[node];
         n.state = state;
-        n.ended_at = At(n.ended_at.get().map_or(since, |e| e.max(since)));
+        n.ended_at = Nanos::new(n.ended_at.get().map_or(since, |e| e.max(since)));
         if error.is_some() {
             n.cold().error = error;
         }
@@ -2030,12 +2015,9 @@ mod tests {
     }
 
     #[test]
-    fn a_task_s_run_state_is_one_cache_line_and_an_instant_eight_bytes() {
+    fn a_task_s_run_state_is_one_cache_line() {
         assert_eq!(size_of::<NodeRun>(), 64);
         assert_eq!(align_of::<NodeRun>(), 64, "one cache line each");
-        assert_eq!(size_of::<At>(), 8);
-        assert_eq!(At::NONE.get(), None);
-        assert_eq!(At(0).get(), Some(0));
         let mut n = NodeRun::new();
         assert_eq!(n.ticket(), None);
         n.set_ticket(TaskId::from_raw(7));

@@ -18,6 +18,7 @@ use tracing::{Instrument, Span};
 use crate::context::{RunShared, TaskContext};
 use crate::error::TaskError;
 use crate::faults::Fault;
+use crate::nanos::Nanos;
 use crate::task::{BoxedAttempt, Handler, Output};
 
 /// Runs attempts. The orchestrator never hands an executor more than
@@ -49,7 +50,8 @@ pub trait Executor: Send + Sync + 'static {
 #[derive(Debug)]
 pub struct Attempt {
     pub(crate) future: AttemptFuture,
-    pub(crate) timeout: Timeout,
+    /// Kept as [`Nanos`]: eight bytes, which keeps an attempt small enough to move inline.
+    pub(crate) timeout: Nanos,
     pub(crate) done: Done,
     /// The capabilities the task requires of the agent that runs it.
     pub(crate) requires: Option<Arc<[String]>>,
@@ -58,7 +60,7 @@ pub struct Attempt {
 impl Attempt {
     /// How long the attempt may run, from its start.
     pub fn timeout(&self) -> Option<Duration> {
-        self.timeout.get()
+        self.timeout.duration()
     }
 
     /// The capabilities the task requires of whatever runs it (see [`Task::requires`](crate::Task::requires)).
@@ -69,34 +71,6 @@ impl Attempt {
     /// The future to run and the [`Done`] to report its outcome to.
     pub fn into_parts(self) -> (AttemptFuture, Done) {
         (self.future, self.done)
-    }
-}
-
-/// An attempt's timeout in nanoseconds, or none (`u64::MAX`): eight bytes where an
-/// `Option<Duration>` takes sixteen, which keeps an [`Attempt`] small enough to move inline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Timeout(u64);
-
-impl Timeout {
-    pub(crate) const NONE: Timeout = Timeout(u64::MAX);
-
-    /// A timeout beyond 584 years is that long.
-    pub(crate) fn new(timeout: Option<Duration>) -> Self {
-        timeout.map_or(Self::NONE, |t| {
-            Timeout(
-                u64::try_from(t.as_nanos())
-                    .unwrap_or(u64::MAX)
-                    .min(u64::MAX - 1),
-            )
-        })
-    }
-
-    pub(crate) fn get(self) -> Option<Duration> {
-        (self != Self::NONE).then(|| Duration::from_nanos(self.0))
-    }
-
-    pub(crate) fn is_some(self) -> bool {
-        self != Self::NONE
     }
 }
 
@@ -626,7 +600,7 @@ mod tests {
             future: AttemptFuture::wrapped(
                 async move { work.await.map(|_| TaskOutput { run: None }) },
             ),
-            timeout: Timeout::NONE,
+            timeout: Nanos::NONE,
             done: Done::new(Arc::clone(inbox), key),
             requires: None,
         }
@@ -732,8 +706,8 @@ mod tests {
         let mut batch: Vec<Attempt> = (0..7)
             .map(|node| attempt(&inbox, node, if node == 3 { hang() } else { ok() }))
             .collect();
-        batch[1].timeout = Timeout::new(Some(Duration::from_secs(1)));
-        batch[3].timeout = Timeout::new(Some(Duration::from_secs(1)));
+        batch[1].timeout = Nanos::of(Some(Duration::from_secs(1)));
+        batch[3].timeout = Nanos::of(Some(Duration::from_secs(1)));
         let pool = pool(2);
         pool.execute_batch(&mut batch);
         assert!(batch.is_empty(), "the batch is drained");
@@ -762,24 +736,6 @@ mod tests {
     fn an_attempt_is_small_enough_to_move_inline() {
         // Above 128 bytes the compiler moves one with a call to memcpy, on every hand-over.
         assert!(size_of::<Attempt>() <= 128, "{}", size_of::<Attempt>());
-        assert_eq!(size_of::<Timeout>(), 8);
-        assert_eq!(Timeout::new(None).get(), None);
-        assert!(!Timeout::NONE.is_some());
-        let second = Timeout::new(Some(Duration::from_secs(1)));
-        assert_eq!(
-            (second.get(), second.is_some()),
-            (Some(Duration::from_secs(1)), true)
-        );
-        assert_eq!(
-            Timeout::new(Some(Duration::ZERO)).get(),
-            Some(Duration::ZERO),
-            "zero is a timeout, not none"
-        );
-        assert_eq!(
-            Timeout::new(Some(Duration::MAX)).get(),
-            Some(Duration::from_nanos(u64::MAX - 1)),
-            "the longest is 584 years"
-        );
     }
 
     #[test]

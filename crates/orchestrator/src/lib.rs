@@ -76,6 +76,7 @@ mod event;
 mod executor;
 mod faults;
 mod metrics;
+mod nanos;
 mod orchestrator;
 mod prefetch;
 mod report;
