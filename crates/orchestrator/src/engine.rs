@@ -156,6 +156,22 @@ impl Ctx<'_> {
         }
     }
 
+    /// As [`emit`](Self::emit), at `ns` nanoseconds after the engine's epoch: turned into an
+    /// instant only when there is a subscriber.
+    #[inline(always)]
+    fn emit_at_ns(
+        &mut self,
+        run: &Run,
+        node: Option<usize>,
+        ns: u64,
+        kind: impl FnOnce() -> EventKind,
+    ) {
+        if !self.subscribers.is_empty() {
+            let at = self.instant(ns);
+            self.send(run, node, at, kind());
+        }
+    }
+
     #[inline(never)]
     fn send(&mut self, run: &Run, node: Option<usize>, at: Instant, kind: EventKind) {
         let event = Event {
@@ -724,11 +740,9 @@ impl Run {
     fn succeeded(&mut self, ctx: &mut Ctx<'_>, node: usize, attempt: u32, ended_ns: u64, end: u64) {
         // Its output is in `shared.outputs` already: the worker stored it.
         self.end_task(ctx, node, TaskState::Succeeded, end, None);
-        if !ctx.subscribers.is_empty() {
-            // Its instant is worked out only for the event.
-            let at = ctx.instant(ended_ns);
-            ctx.emit(self, Some(node), at, || EventKind::Succeeded { attempt });
-        }
+        ctx.emit_at_ns(self, Some(node), ended_ns, || EventKind::Succeeded {
+            attempt,
+        });
         ctx.scratch.clear();
         if let Ok(ready) = self.tracker.complete(NodeId::new(node as u32)) {
             ctx.scratch.extend_from_slice(ready);
@@ -1157,6 +1171,14 @@ impl Run {
             duration: Duration::from_nanos(last.saturating_sub(first)),
         }
     }
+}
+
+/// The run in `slot`, if it is still run `id` (slots are reused). A function of the runs alone,
+/// so that a [`Ctx`] can borrow the engine's other fields beside it.
+fn run_mut(runs: &mut [Option<Run>], slot: u32, id: RunId) -> Option<&mut Run> {
+    runs.get_mut(slot as usize)
+        .and_then(Option::as_mut)
+        .filter(|run| run.id() == id)
 }
 
 /// How many finished runs' task states the engine keeps for reuse.
@@ -1635,11 +1657,7 @@ where
             {
                 ctx.spare_inboxes.push(inbox);
             }
-            let Some(run) = self
-                .runs
-                .get_mut(finished.key.slot as usize)
-                .and_then(Option::as_mut)
-                .filter(|run| run.id().0 == finished.key.run)
+            let Some(run) = run_mut(&mut self.runs, finished.key.slot, RunId(finished.key.run))
             else {
                 continue; // a run that ended already
             };
@@ -1671,12 +1689,7 @@ where
     fn dispatch(&mut self, popped: &[Popped<QueuedTask>]) {
         let mut ctx = engine_ctx!(self, self.now, self.now_ns);
         for popped in popped {
-            let Some(run) = self
-                .runs
-                .get_mut(popped.item.slot as usize)
-                .and_then(Option::as_mut)
-                .filter(|run| run.id() == popped.item.run)
-            else {
+            let Some(run) = run_mut(&mut self.runs, popped.item.slot, popped.item.run) else {
                 continue; // its run ended (it was counted out then)
             };
             if run.dispatch(&mut ctx, popped) {
@@ -1866,11 +1879,7 @@ where
         let mut results_iter = results.drain(..);
         for item in items.drain(..) {
             match results_iter.next() {
-                Some(Ok(ticket)) if !failed => {
-                    if let Some(run) = self.runs[item.slot as usize].as_mut() {
-                        run.nodes[item.node as usize].set_ticket(ticket);
-                    }
-                }
+                Some(Ok(ticket)) if !failed => self.record_ticket(&item, ticket),
                 Some(Ok(ticket)) => self.pushed(item, ticket),
                 Some(Err(error)) => {
                     failed = true;
@@ -1894,11 +1903,16 @@ where
     /// (a failure earlier in the same batch can stop its run).
     fn pushed(&mut self, item: QueuedTask, ticket: TaskId) {
         if self.wanted(&item) {
-            if let Some(run) = self.runs[item.slot as usize].as_mut() {
-                run.nodes[item.node as usize].set_ticket(ticket);
-            }
+            self.record_ticket(&item, ticket);
         } else {
             self.ops.push(Op::Cancel { ticket });
+        }
+    }
+
+    /// Records that `item` is in the queue under `ticket`.
+    fn record_ticket(&mut self, item: &QueuedTask, ticket: TaskId) {
+        if let Some(run) = run_mut(&mut self.runs, item.slot, item.run) {
+            run.nodes[item.node as usize].set_ticket(ticket);
         }
     }
 
