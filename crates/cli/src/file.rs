@@ -245,7 +245,7 @@ pub fn parse(source: &str) -> (WorkflowFile, Vec<Diagnostic>) {
                 "task",
                 format!(
                     "expected an array of tables (write each task as [[task]]), found {}",
-                    a(other)
+                    type_phrase(other)
                 ),
             ),
         }
@@ -264,7 +264,7 @@ pub fn parse(source: &str) -> (WorkflowFile, Vec<Diagnostic>) {
                 "agent",
                 format!(
                     "expected an array of tables (write each agent as [[agent]]), found {}",
-                    a(other)
+                    type_phrase(other)
                 ),
             ),
         }
@@ -293,7 +293,7 @@ fn entry<'a, 'i>(
 }
 
 /// "a string", "an integer", ...: a value's type for messages.
-fn a(value: &DeValue<'_>) -> String {
+fn type_phrase(value: &DeValue<'_>) -> String {
     let name = match value {
         DeValue::String(_) => "string",
         DeValue::Integer(_) => "integer",
@@ -400,7 +400,7 @@ impl Walker {
                 self.push(
                     value.span(),
                     path,
-                    format!("expected a table, found {}", a(other)),
+                    format!("expected a table, found {}", type_phrase(other)),
                 );
                 None
             }
@@ -414,7 +414,7 @@ impl Walker {
                 self.push(
                     value.span(),
                     path,
-                    format!("expected a string, found {}", a(other)),
+                    format!("expected a string, found {}", type_phrase(other)),
                 );
                 None
             }
@@ -437,7 +437,10 @@ impl Walker {
                 self.push(
                     value.span(),
                     path,
-                    format!("expected a boolean (true or false), found {}", a(other)),
+                    format!(
+                        "expected a boolean (true or false), found {}",
+                        type_phrase(other)
+                    ),
                 );
                 None
             }
@@ -453,7 +456,7 @@ impl Walker {
                     path,
                     format!(
                         "expected a duration string such as \"30s\" or \"10m\", found {}",
-                        a(other)
+                        type_phrase(other)
                     ),
                 );
                 return None;
@@ -495,7 +498,10 @@ impl Walker {
             self.push(
                 value.span(),
                 path,
-                format!("expected an array of {what}, found {}", a(value.get_ref())),
+                format!(
+                    "expected an array of {what}, found {}",
+                    type_phrase(value.get_ref())
+                ),
             );
             return Vec::new();
         };
@@ -618,7 +624,10 @@ impl Walker {
                 other => self.push(
                     v.span(),
                     "workflow.max_parallel",
-                    format!("expected an integer of at least 1, found {}", a(other)),
+                    format!(
+                        "expected an integer of at least 1, found {}",
+                        type_phrase(other)
+                    ),
                 ),
             }
         }
@@ -796,7 +805,10 @@ impl Walker {
                 }
             },
             other => {
-                let message = format!("expected an integer of at least 1, found {}", a(other));
+                let message = format!(
+                    "expected an integer of at least 1, found {}",
+                    type_phrase(other)
+                );
                 self.push(v.span(), path, message);
                 None
             }

@@ -23,7 +23,7 @@
 //!   CSS and a static SVG timeline, no scripts, nothing fetched): the outcome and totals, one
 //!   timeline row per task with one bar per attempt coloured by how it ended (retry waits as
 //!   gaps, compensation attempts as dashed bars, skipped tasks labelled, the critical path
-//!   highlighted) and a table of the tasks; see [`report_html`]. Both reports are written however
+//!   highlighted) and a table of the tasks. Both reports are written however
 //!   the run ends, Ctrl-C included. SIGINT (Ctrl-C) or SIGTERM cancels the run: running commands get
 //!   SIGTERM, then SIGKILL after the grace period (5 s by default), and a saga still compensates
 //!   what completed. A second signal kills every command still running at once (SIGKILL), without
@@ -86,9 +86,10 @@
 //! `decorrelated`).
 //!
 //! # As a library
-//! [`main`] is the whole command; the modules are its parts: [`args`] (the command line),
-//! [`file`](mod@file) (the format and its spans), [`validate`] (located problems), [`run`] (processes),
-//! [`progress`], [`summary`] and [`report_html`] (output).
+//! [`main`] is the whole command. The public modules are the parts a program can reuse: [`args`]
+//! (the command line), [`file`](mod@file) (the format and its spans) and [`validate`] (a file
+//! checked into a [`validate::Plan`], every problem located). Running, progress, the summary and
+//! the reports are the command's own (`baton run`), not API.
 //!
 //! ```
 //! use baton_cli::{Exit, args, validate};
@@ -113,11 +114,13 @@ macro_rules! say {
 }
 
 pub mod args;
+mod escape;
 pub mod file;
-pub mod progress;
-pub mod report_html;
-pub mod run;
-pub mod summary;
+mod phase;
+mod progress;
+mod report_html;
+mod run;
+mod summary;
 pub mod validate;
 
 use std::ffi::OsString;

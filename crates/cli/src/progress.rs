@@ -9,8 +9,7 @@ use baton_orchestrator::{Event, EventKind};
 
 /// How progress is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Mode {
+pub(crate) enum Mode {
     /// Nothing (`--quiet`).
     Quiet,
     /// One JSON object per event on stdout (`--json`).
@@ -24,7 +23,7 @@ pub enum Mode {
 
 /// Shows a run's events as they come.
 #[derive(Debug)]
-pub struct Progress {
+pub(crate) struct Progress {
     mode: Mode,
     width: usize,
     total: usize,
@@ -35,7 +34,7 @@ pub struct Progress {
 
 impl Progress {
     /// Progress in `mode` for a workflow with these task ids.
-    pub fn new<'a>(mode: Mode, task_ids: impl IntoIterator<Item = &'a str>) -> Self {
+    pub(crate) fn new<'a>(mode: Mode, task_ids: impl IntoIterator<Item = &'a str>) -> Self {
         let (mut width, mut total) = (10, 0);
         for id in task_ids {
             width = width.max(id.chars().count());
@@ -52,7 +51,7 @@ impl Progress {
     }
 
     /// Shows one event (write errors, such as a closed pipe, are ignored: progress is a courtesy).
-    pub fn event(&mut self, event: &Event) {
+    pub(crate) fn event(&mut self, event: &Event) {
         self.track(event);
         match self.mode {
             Mode::Quiet => {}
@@ -94,7 +93,7 @@ impl Progress {
     }
 
     /// Clears the live status line, if one is drawn.
-    pub fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         if self.drawn {
             let _ = write!(std::io::stderr().lock(), "\r\x1b[2K");
             self.drawn = false;
@@ -129,7 +128,7 @@ impl Progress {
 
     /// The live status line: elapsed time, an overall bar, tasks done out of all, the running
     /// ones.
-    pub fn status(&self, at: Duration) -> String {
+    pub(crate) fn status(&self, at: Duration) -> String {
         const BAR: usize = 20;
         let done = self.done.min(self.total);
         let filled = (done * BAR).checked_div(self.total).unwrap_or(BAR);
@@ -161,26 +160,7 @@ fn seconds(d: Duration) -> String {
 
 /// The line shown for an event when stderr is not a terminal, e.g.
 /// `[  0.25s] build      started (attempt 1)`; the task column is `width` wide.
-///
-/// ```
-/// use std::time::Duration;
-/// use baton_orchestrator::{Event, EventKind};
-/// # use baton_orchestrator::{Orchestrator, Task, Workflow};
-/// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() {
-/// # let orchestrator = Orchestrator::builder().workers(1).build().unwrap();
-/// # let mut events = orchestrator.subscribe();
-/// # let workflow = Workflow::builder("w").task(Task::new("build", |_| async { Ok(()) })).build().unwrap();
-/// # orchestrator.run(&workflow).await.unwrap();
-/// # let mut started = events.drain().into_iter().find(|e| matches!(e.kind, EventKind::Started { .. })).unwrap();
-/// # started.at = Duration::from_millis(250);
-/// assert_eq!(
-///     baton_cli::progress::line(&started, 10).unwrap(),
-///     "[  0.25s] build      started (attempt 1)"
-/// );
-/// # }
-/// ```
-pub fn line(event: &Event, width: usize) -> Option<String> {
+pub(crate) fn line(event: &Event, width: usize) -> Option<String> {
     let at = format!("[{:>7}]", seconds(event.at));
     let task = event.task.as_deref().unwrap_or("");
     let what = match &event.kind {

@@ -32,6 +32,7 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use crate::Exit;
 use crate::args::RunArgs;
+use crate::phase::Phase;
 use crate::progress::{Mode, Progress};
 use crate::report_html::{self, Timeline};
 use crate::summary;
@@ -39,33 +40,22 @@ use crate::validate::Plan;
 
 /// One shell command of a task (its `run` or its `compensate`) and where it runs.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct Shell {
+pub(crate) struct Shell {
     /// The task's id.
-    pub task: String,
+    pub(crate) task: String,
     /// The script given to `sh -c`.
-    pub script: String,
+    pub(crate) script: String,
     /// Extra environment variables.
-    pub env: BTreeMap<String, String>,
+    pub(crate) env: BTreeMap<String, String>,
     /// The working directory.
-    pub cwd: PathBuf,
+    pub(crate) cwd: PathBuf,
     /// The log file that receives stdout and stderr (appended to, one header line per attempt).
-    pub log: PathBuf,
-}
-
-/// Which of a task's commands an attempt runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Phase {
-    /// The task's `run`.
-    Run,
-    /// The task's `compensate`.
-    Compensate,
+    pub(crate) log: PathBuf,
 }
 
 /// Starts commands for one run and keeps track of the ones it had to stop.
 #[derive(Debug)]
-pub struct Launcher {
+pub(crate) struct Launcher {
     run_dir: PathBuf,
     workflow: String,
     grace: Duration,
@@ -82,7 +72,7 @@ pub struct Launcher {
 impl Launcher {
     /// A launcher for the run of `workflow` whose files go to `run_dir`; a stopped command gets
     /// `grace` between SIGTERM and SIGKILL.
-    pub fn new(run_dir: PathBuf, workflow: impl Into<String>, grace: Duration) -> Arc<Self> {
+    pub(crate) fn new(run_dir: PathBuf, workflow: impl Into<String>, grace: Duration) -> Arc<Self> {
         Arc::new(Self {
             run_dir,
             workflow: workflow.into(),
@@ -96,7 +86,7 @@ impl Launcher {
 
     /// Kills every process group still alive at once (SIGKILL): what a second Ctrl-C does when
     /// the first one's grace period or a compensation takes too long. Returns how many it hit.
-    pub fn kill_all(&self) -> usize {
+    pub(crate) fn kill_all(&self) -> usize {
         let live = self
             .live
             .lock()
@@ -181,7 +171,7 @@ impl Launcher {
     /// failed attempt with the message `exit status N` (or the signal that killed it). The
     /// command gets `BATON_RUN_DIR`, `BATON_WORKFLOW`, `BATON_TASK` and `BATON_ATTEMPT` in its
     /// environment. Dropping the returned future stops the command (see the module docs).
-    pub async fn run(
+    pub(crate) async fn run(
         self: &Arc<Self>,
         shell: &Shell,
         phase: Phase,
@@ -255,7 +245,7 @@ impl Launcher {
 
     /// Waits until every command this launcher stopped has exited (at most the grace period after
     /// the last one was stopped). Cancel-safe: dropping the wait loses nothing.
-    pub async fn settle(&self) {
+    pub(crate) async fn settle(&self) {
         loop {
             let ended = self.reaped.notified();
             tokio::pin!(ended);
@@ -269,7 +259,7 @@ impl Launcher {
 }
 
 /// `exit status N`, or the signal that ended the command.
-pub fn describe(status: ExitStatus) -> String {
+pub(crate) fn describe(status: ExitStatus) -> String {
     match (status.code(), status.signal()) {
         (Some(code), _) => format!("exit status {code}"),
         (None, Some(signal)) => match Signal::try_from(signal) {
@@ -284,7 +274,7 @@ pub fn describe(status: ExitStatus) -> String {
 /// (SIGTERM now, SIGKILL after the grace period). It holds its task's lock, so the next attempt of
 /// the task waits for the group to be gone.
 #[derive(Debug)]
-pub struct ChildGuard {
+pub(crate) struct ChildGuard {
     child: Option<Child>,
     group: Option<Pid>,
     lock: Option<tokio::sync::OwnedMutexGuard<()>>,
@@ -294,7 +284,7 @@ pub struct ChildGuard {
 impl ChildGuard {
     /// Waits for the command to exit; afterwards, dropping the guard stops only what the command
     /// left behind in its process group.
-    pub async fn wait(&mut self) -> std::io::Result<ExitStatus> {
+    pub(crate) async fn wait(&mut self) -> std::io::Result<ExitStatus> {
         let Some(child) = self.child.as_mut() else {
             return Err(std::io::Error::other("the command was already waited for"));
         };
@@ -339,13 +329,7 @@ fn group_alive(group: Pid) -> bool {
 
 /// A file name for task `id`'s log: letters, digits, `-` and `_` kept, every other byte of the id
 /// written `%XX` (so two ids never share a file), then `.log`.
-///
-/// ```
-/// assert_eq!(baton_cli::run::log_name("build"), "build.log");
-/// assert_eq!(baton_cli::run::log_name("a/b c"), "a%2Fb%20c.log");
-/// assert_ne!(baton_cli::run::log_name("a b"), baton_cli::run::log_name("a_b"));
-/// ```
-pub fn log_name(id: &str) -> String {
+pub(crate) fn log_name(id: &str) -> String {
     let mut name = String::with_capacity(id.len() + 4);
     for byte in id.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_') {
@@ -380,8 +364,7 @@ fn sanitize(text: &str) -> String {
 
 /// Why `baton run` could not run a valid workflow.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum RunFailure {
+pub(crate) enum RunFailure {
     /// The run directory could not be created.
     #[error("cannot create the run directory {}: {source}", path.display())]
     RunDir {
@@ -414,7 +397,7 @@ pub enum RunFailure {
 
 /// How progress is shown for these options: JSON, quiet, or lines / a live line depending on
 /// whether stderr is a terminal.
-pub fn mode(args: &RunArgs) -> Mode {
+pub(crate) fn mode(args: &RunArgs) -> Mode {
     if args.json {
         Mode::Json
     } else if args.quiet {
@@ -430,7 +413,7 @@ pub fn mode(args: &RunArgs) -> Mode {
 /// command, shows progress, handles SIGINT and SIGTERM, prints the summary (on stdout, or stderr
 /// with `--json`), writes `--report-json` and `--report` (HTML), and returns the exit code. Needs a tokio runtime with
 /// I/O, time and signals enabled.
-pub async fn run(plan: &Plan, args: &RunArgs) -> Result<Exit, RunFailure> {
+pub(crate) async fn run(plan: &Plan, args: &RunArgs) -> Result<Exit, RunFailure> {
     let mode = mode(args);
     let unix = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -751,5 +734,8 @@ mod tests {
         );
         assert_eq!(sanitize(".hidden"), "_.hidden");
         assert_eq!(log_name("x y"), "x%20y.log");
+        assert_eq!(log_name("build"), "build.log");
+        assert_eq!(log_name("a/b c"), "a%2Fb%20c.log");
+        assert_ne!(log_name("a b"), log_name("a_b"));
     }
 }

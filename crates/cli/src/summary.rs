@@ -8,25 +8,24 @@ use std::time::Duration;
 use baton_orchestrator::{RunOutcome, RunReport, TaskState};
 
 /// How many lines of a failed task's log the summary shows.
-pub const TAIL_LINES: usize = 10;
+pub(crate) const TAIL_LINES: usize = 10;
 
 /// One row of the summary table.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Row {
+pub(crate) struct Row {
     /// The task's id.
-    pub task: String,
+    pub(crate) task: String,
     /// Its final state.
-    pub state: TaskState,
+    pub(crate) state: TaskState,
     /// Attempts started.
-    pub attempts: u32,
+    pub(crate) attempts: u32,
     /// Time spent running, over all attempts.
-    pub duration: Duration,
+    pub(crate) duration: Duration,
 }
 
 impl Row {
     /// A row.
-    pub fn new(
+    pub(crate) fn new(
         task: impl Into<String>,
         state: TaskState,
         attempts: u32,
@@ -42,7 +41,7 @@ impl Row {
 }
 
 /// The rows of a report, in declaration order.
-pub fn rows(report: &RunReport) -> Vec<Row> {
+pub(crate) fn rows(report: &RunReport) -> Vec<Row> {
     report
         .tasks()
         .iter()
@@ -51,16 +50,7 @@ pub fn rows(report: &RunReport) -> Vec<Row> {
 }
 
 /// A duration for people: `0.25s`, `12.00s`, `3m05s`, `1h02m`.
-///
-/// ```
-/// use std::time::Duration;
-/// use baton_cli::summary::human;
-///
-/// assert_eq!(human(Duration::from_millis(250)), "0.25s");
-/// assert_eq!(human(Duration::from_secs(185)), "3m05s");
-/// assert_eq!(human(Duration::from_secs(3720)), "1h02m");
-/// ```
-pub fn human(d: Duration) -> String {
+pub(crate) fn human(d: Duration) -> String {
     let secs = d.as_secs();
     if secs < 60 {
         format!("{:.2}s", d.as_secs_f64())
@@ -72,24 +62,7 @@ pub fn human(d: Duration) -> String {
 }
 
 /// The task table: a header, then one aligned row per task.
-///
-/// ```
-/// use std::time::Duration;
-/// use baton_cli::summary::{table, Row};
-/// use baton_orchestrator::TaskState;
-///
-/// let text = table(&[
-///     Row::new("build", TaskState::Succeeded, 1, Duration::from_millis(1500)),
-///     Row::new("test", TaskState::Skipped, 0, Duration::ZERO),
-/// ]);
-/// assert_eq!(
-///     text,
-///     "TASK   STATE      ATTEMPTS  DURATION\n\
-///      build  succeeded         1     1.50s\n\
-///      test   skipped           0     0.00s\n"
-/// );
-/// ```
-pub fn table(rows: &[Row]) -> String {
+pub(crate) fn table(rows: &[Row]) -> String {
     let task_width = rows
         .iter()
         .map(|r| r.task.chars().count())
@@ -122,7 +95,7 @@ pub fn table(rows: &[Row]) -> String {
 }
 
 /// The last `n` lines of `text`.
-pub fn tail(text: &str, n: usize) -> Vec<&str> {
+pub(crate) fn tail(text: &str, n: usize) -> Vec<&str> {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].to_vec()
 }
@@ -130,7 +103,7 @@ pub fn tail(text: &str, n: usize) -> Vec<&str> {
 /// The whole summary of `report`: the table, the log tail of each task that failed or timed out
 /// (read from `logs`, the run directory, where a task's log is `log_name(id)`), the rollback,
 /// the outcome line, and where the logs are. `interrupted` says the run was cancelled by a signal.
-pub fn render(
+pub(crate) fn render(
     report: &RunReport,
     logs: &Path,
     log_name: impl Fn(&str) -> String,
@@ -201,7 +174,7 @@ pub fn render(
 }
 
 /// `workflow "release" succeeded: 5 tasks in 1.23s (5 succeeded)`, or failed, cancelled...
-pub fn outcome_line(report: &RunReport, interrupted: bool) -> String {
+pub(crate) fn outcome_line(report: &RunReport, interrupted: bool) -> String {
     let t = &report.totals;
     let outcome = match &report.outcome {
         RunOutcome::Cancelled if interrupted => "was interrupted".to_owned(),
@@ -244,6 +217,8 @@ mod tests {
         assert_eq!(human(Duration::from_millis(59_994)), "59.99s");
         assert_eq!(human(Duration::from_secs(60)), "1m00s");
         assert_eq!(human(Duration::from_secs(7322)), "2h02m");
+        assert_eq!(human(Duration::from_millis(250)), "0.25s");
+        assert_eq!(human(Duration::from_secs(185)), "3m05s");
     }
 
     #[test]
@@ -251,6 +226,25 @@ mod tests {
         assert_eq!(tail("a\nb\nc\n", 2), ["b", "c"]);
         assert_eq!(tail("a\nb", 10), ["a", "b"]);
         assert!(tail("", 3).is_empty());
+    }
+
+    #[test]
+    fn the_table_aligns_its_columns() {
+        let text = table(&[
+            Row::new(
+                "build",
+                TaskState::Succeeded,
+                1,
+                Duration::from_millis(1500),
+            ),
+            Row::new("test", TaskState::Skipped, 0, Duration::ZERO),
+        ]);
+        assert_eq!(
+            text,
+            "TASK   STATE      ATTEMPTS  DURATION\n\
+             build  succeeded         1     1.50s\n\
+             test   skipped           0     0.00s\n"
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use baton_orchestrator::{Problem, Task, Workflow, WorkflowError, WorkflowProblem};
+use baton_orchestrator::{Problem as GraphProblem, Task, Workflow, WorkflowError, WorkflowProblem};
 
 use crate::file::{self, Diagnostic, LineIndex, TaskDef, WorkflowFile};
 
@@ -38,13 +38,13 @@ pub struct Invalid {
     /// The file's path, as given.
     pub path: PathBuf,
     /// Every problem, each as `LINE:COL: path: message` would show it, in source order.
-    pub problems: Vec<Located>,
+    pub problems: Vec<Problem>,
 }
 
-/// One problem with its line and column.
+/// One problem of a workflow file, with its line and column.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct Located {
+pub struct Problem {
     /// The line, from 1.
     pub line: usize,
     /// The column (in characters), from 1.
@@ -145,7 +145,7 @@ pub fn check(path: &Path, source: &str) -> Result<Plan, Invalid> {
         .into_iter()
         .map(|d| {
             let (line, column) = index.line_col(d.span.start);
-            Located {
+            Problem {
                 line,
                 column,
                 path: d.path,
@@ -210,7 +210,7 @@ fn locate(
     let task = |position: usize| &file.tasks[positions[position]];
     let header = || Diagnostic::new(file.header.clone(), "workflow", problem.to_string());
     match problem {
-        WorkflowProblem::Graph(Problem::UnknownDependency {
+        WorkflowProblem::Graph(GraphProblem::UnknownDependency {
             dependency,
             position,
             dependency_index,
@@ -227,7 +227,7 @@ fn locate(
                 format!("unknown task \"{dependency}\"{hint}"),
             )
         }
-        WorkflowProblem::Graph(Problem::DuplicateId {
+        WorkflowProblem::Graph(GraphProblem::DuplicateId {
             id,
             first,
             position,
@@ -247,7 +247,7 @@ fn locate(
                 ),
             )
         }
-        WorkflowProblem::Graph(Problem::SelfDependency {
+        WorkflowProblem::Graph(GraphProblem::SelfDependency {
             node,
             position,
             dependency_index,
@@ -259,7 +259,7 @@ fn locate(
                 format!("task \"{node}\" depends on itself"),
             )
         }
-        WorkflowProblem::Graph(Problem::Cycle {
+        WorkflowProblem::Graph(GraphProblem::Cycle {
             nodes,
             positions: members,
         }) => {

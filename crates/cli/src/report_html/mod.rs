@@ -1,0 +1,415 @@
+//! The HTML run report written by `baton run --report PATH.html`: one self-contained page (inline
+//! CSS, a static SVG timeline drawn here, no JavaScript, nothing fetched from the network).
+//!
+//! The page shows the workflow's name, outcome, duration and totals; a timeline with one row per
+//! task and one bar per attempt (coloured by how the attempt ended), compensation attempts as
+//! dashed bars under them, retry waits as dotted gaps, skipped tasks as an empty row with a label,
+//! and the critical path highlighted; then a table of every task.
+//!
+//! The bars come from the event stream: a [`Timeline`] (timeline.rs) turns events into
+//! [`AttemptBar`]s, svg.rs draws them, and [`render`] (a pure function) puts the page together
+//! from a `RunReport` and the bars; the page's CSS is style.css.
+//!
+//! Every bar is an SVG `<rect>` whose class says what it is and how it ended, with data
+//! attributes naming it, so the page can be checked by counting:
+//!
+//! ```html
+//! <rect class="attempt succeeded" data-task="build" data-attempt="2" data-start="0.104" data-end="0.311" ...>
+//! <rect class="compensation failed" data-task="build" data-attempt="1" ...>
+//! ```
+
+mod svg;
+mod timeline;
+
+use std::fmt::Write as _;
+
+use baton_orchestrator::{RunReport, TaskState};
+
+use crate::escape::html as escape;
+use crate::summary::human;
+
+pub(crate) use timeline::{AttemptBar, Ending, Timeline};
+
+const STYLE: &str = include_str!("style.css");
+
+/// The whole report page for `report`, with `attempts` drawn as bars (one per attempt; bars of
+/// tasks that are not in the report are left out).
+pub(crate) fn render(report: &RunReport, attempts: &[AttemptBar]) -> String {
+    let name = escape(&report.workflow);
+    let mut out = String::with_capacity(8192 + 512 * attempts.len() + 768 * report.tasks().len());
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>baton run report: {name}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n\
+         <h1>baton run report: {name}</h1>\n"
+    );
+    header(&mut out, report);
+    out.push_str("<h2>Timeline</h2>\n");
+    legend(&mut out);
+    svg::timeline(&mut out, report, attempts);
+    out.push_str("<h2>Tasks</h2>\n");
+    table(&mut out, report);
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+/// The outcome, duration, totals and critical path.
+fn header(out: &mut String, report: &RunReport) {
+    let class = match &report.outcome {
+        baton_orchestrator::RunOutcome::Succeeded => "succeeded",
+        baton_orchestrator::RunOutcome::Failed { .. } => "failed",
+        baton_orchestrator::RunOutcome::TimedOut { .. } => "timed_out",
+        _ => "cancelled",
+    };
+    let _ = writeln!(
+        out,
+        "<p>Outcome: <span class=\"outcome {class}\" data-outcome=\"{class}\">{}</span> \
+         in <span class=\"duration\">{}</span></p>",
+        escape(&report.outcome.to_string()),
+        human(report.duration)
+    );
+    let t = &report.totals;
+    out.push_str("<ul class=\"totals\">\n");
+    let counts = [
+        ("tasks", t.tasks),
+        ("succeeded", t.succeeded),
+        ("failed", t.failed),
+        ("timed out", t.timed_out),
+        ("cancelled", t.cancelled),
+        ("skipped", t.skipped),
+        ("compensated", t.compensated),
+        ("compensations failed", t.compensation_failed),
+    ];
+    for (what, n) in counts {
+        if n > 0 || what == "tasks" {
+            let _ = writeln!(out, "<li><b>{n}</b> {what}</li>");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "<li><b>{}</b> attempts</li>\n<li><b>{}</b> retries</li>\n\
+         <li><b>{}</b> queue wait</li>\n<li><b>{}</b> run time</li>\n</ul>",
+        t.attempts,
+        t.retries,
+        human(t.wait),
+        human(t.run_time)
+    );
+    let path = &report.critical_path;
+    if !path.tasks.is_empty() {
+        let names: Vec<String> = path.tasks.iter().map(|t| escape(t)).collect();
+        let _ = writeln!(
+            out,
+            "<p class=\"critical-path\">Critical path ({}): {}</p>",
+            human(path.duration),
+            names.join(" &rarr; ")
+        );
+    }
+    if let Some(rollback) = &report.rollback {
+        let list = |tasks: &[String]| {
+            if tasks.is_empty() {
+                "none".to_owned()
+            } else {
+                tasks
+                    .iter()
+                    .map(|t| escape(t))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        };
+        let _ = write!(
+            out,
+            "<p class=\"rollback\">Rollback: compensated {}",
+            list(&rollback.compensated)
+        );
+        if !rollback.failed.is_empty() {
+            let _ = write!(out, "; compensation FAILED for {}", list(&rollback.failed));
+        }
+        if !rollback.blocked.is_empty() {
+            let _ = write!(
+                out,
+                "; not compensated (blocked) {}",
+                list(&rollback.blocked)
+            );
+        }
+        out.push_str("</p>\n");
+    }
+}
+
+fn legend(out: &mut String) {
+    out.push_str("<div class=\"legend\">");
+    for ending in [
+        Ending::Succeeded,
+        Ending::Failed,
+        Ending::TimedOut,
+        Ending::Cancelled,
+    ] {
+        let _ = write!(
+            out,
+            "<span><i class=\"swatch {}\"></i>{}</span>",
+            ending.as_str(),
+            ending.label()
+        );
+    }
+    out.push_str(
+        "<span><i class=\"swatch dashed\"></i>compensation</span>\
+         <span><i class=\"swatch gap\"></i>retry wait</span>\
+         <span><i class=\"swatch critical\"></i>critical path</span></div>\n",
+    );
+}
+
+/// The task table.
+fn table(out: &mut String, report: &RunReport) {
+    let critical: std::collections::HashSet<&str> = report
+        .critical_path
+        .tasks
+        .iter()
+        .map(String::as_str)
+        .collect();
+    out.push_str(
+        "<table class=\"tasks\">\n<thead><tr><th>Task</th><th>State</th><th>Attempts</th>\
+         <th>Wait</th><th>Run time</th><th>Error</th><th>Compensation</th></tr></thead>\n<tbody>\n",
+    );
+    for task in report.tasks() {
+        let id = &*task.id;
+        let row_class = if critical.contains(id) {
+            " class=\"critical\""
+        } else {
+            ""
+        };
+        let compensation = match &task.compensation {
+            None => String::new(),
+            Some(c) => {
+                let plural = if c.attempts == 1 { "" } else { "s" };
+                match &c.error {
+                    None => format!("undone ({} attempt{plural})", c.attempts),
+                    Some(error) => format!("FAILED ({} attempt{plural}): {error}", c.attempts),
+                }
+            }
+        };
+        // A task that ended well keeps its last failure: say it was an earlier attempt's.
+        let error = match (&task.error, task.state) {
+            (None, _) => String::new(),
+            (Some(error), TaskState::Succeeded | TaskState::Compensated) => {
+                format!("earlier attempt: {error}")
+            }
+            (Some(error), _) => error.clone(),
+        };
+        let _ = writeln!(
+            out,
+            "<tr{row_class} data-task=\"{escaped}\"><td class=\"task\">{escaped}</td>\
+             <td class=\"state {state}\">{state}</td><td class=\"num\">{attempts}</td>\
+             <td class=\"num\">{wait}</td><td class=\"num\">{run}</td>\
+             <td class=\"error\">{error}</td><td class=\"error\">{compensation}</td></tr>",
+            escaped = escape(id),
+            state = task.state.as_str(),
+            attempts = task.attempts,
+            wait = human(task.wait),
+            run = human(task.run_time),
+            error = escape(&error),
+            compensation = escape(&compensation),
+        );
+    }
+    out.push_str("</tbody>\n</table>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phase::Phase;
+    use baton_orchestrator::{FailureMode, Orchestrator, Policy, Task, TaskError, Workflow};
+    use std::time::Duration;
+
+    const fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    /// A real report of a small saga: `setup` succeeds and is compensated, `flaky` fails, is
+    /// retried once and fails for good, `after` (needs `flaky`) is skipped.
+    async fn saga_report() -> RunReport {
+        let orchestrator = Orchestrator::builder().workers(2).build().unwrap();
+        let retry = Policy::fixed(Duration::ZERO).attempts(2).build().unwrap();
+        let workflow = Workflow::builder("saga <&> \"demo\"")
+            .task(Task::new("setup", |_| async { Ok(()) }).compensate(|_| async { Ok(()) }))
+            .task(
+                Task::new("flaky", |_| async {
+                    Err::<(), _>(TaskError::msg(
+                        "exit status 1 <script>alert(1)</script> & co",
+                    ))
+                })
+                .needs(["setup"])
+                .retry(retry),
+            )
+            .task(Task::new("after", |_| async { Ok(()) }).needs(["flaky"]))
+            .failure_mode(FailureMode::Continue)
+            .saga(true)
+            .build()
+            .unwrap();
+        orchestrator.run(&workflow).await.unwrap()
+    }
+
+    fn count(html: &str, needle: &str) -> usize {
+        html.matches(needle).count()
+    }
+
+    #[tokio::test]
+    async fn user_strings_are_escaped_everywhere() {
+        let mut report = saga_report().await;
+        report.tasks_mut()[0].id = "<script>alert('id')</script>&".into();
+        report.critical_path.tasks = vec![report.tasks()[0].id.to_string()];
+        let bar = AttemptBar::new(
+            &*report.tasks()[0].id,
+            Phase::Run,
+            1,
+            ms(0),
+            ms(5),
+            Ending::Succeeded,
+        );
+        let html = render(&report, &[bar]);
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(!html.contains("alert('id')"), "{html}");
+        assert!(
+            html.contains("data-task=\"&lt;script&gt;alert(&#39;id&#39;)&lt;/script&gt;&amp;\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("exit status 1 &lt;script&gt;alert(1)&lt;/script&gt; &amp; co"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<title>baton run report: saga &lt;&amp;&gt; &quot;demo&quot;</title>"),
+            "{html}"
+        );
+        // Every `&` in the page starts a character reference.
+        for (i, _) in html.match_indices('&') {
+            let rest = &html[i..];
+            assert!(
+                ["&amp;", "&lt;", "&gt;", "&quot;", "&#39;", "&rarr;"]
+                    .iter()
+                    .any(|r| rest.starts_with(r)),
+                "a bare & at {i}: {}",
+                &rest[..rest.len().min(20)]
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn one_bar_per_attempt_retries_and_compensations_included() {
+        let report = saga_report().await;
+        let bars = vec![
+            AttemptBar::new("setup", Phase::Run, 1, ms(0), ms(10), Ending::Succeeded),
+            AttemptBar::new("flaky", Phase::Run, 1, ms(10), ms(20), Ending::Failed),
+            AttemptBar::new("flaky", Phase::Run, 2, ms(50), ms(60), Ending::TimedOut),
+            AttemptBar::new("flaky", Phase::Run, 3, ms(90), ms(95), Ending::Failed),
+            AttemptBar::new(
+                "setup",
+                Phase::Compensate,
+                1,
+                ms(95),
+                ms(99),
+                Ending::Failed,
+            ),
+            AttemptBar::new(
+                "setup",
+                Phase::Compensate,
+                2,
+                ms(99),
+                ms(100),
+                Ending::Succeeded,
+            ),
+            AttemptBar::new("ghost", Phase::Run, 1, ms(0), ms(1), Ending::Failed),
+        ];
+        let html = render(&report, &bars);
+        assert_eq!(count(&html, "<rect class=\"attempt "), 4, "{html}");
+        assert_eq!(count(&html, "<rect class=\"compensation "), 2, "{html}");
+        assert_eq!(
+            count(&html, "class=\"attempt failed\" data-task=\"flaky\""),
+            2
+        );
+        assert_eq!(
+            count(
+                &html,
+                "class=\"attempt timed_out\" data-task=\"flaky\" data-attempt=\"2\""
+            ),
+            1
+        );
+        assert_eq!(
+            count(
+                &html,
+                "class=\"compensation succeeded\" data-task=\"setup\" data-attempt=\"2\""
+            ),
+            1
+        );
+        // The retry waits of `flaky`: two gaps.
+        assert_eq!(count(&html, "<line class=\"wait\""), 2, "{html}");
+        // `after` was skipped: an empty row with its reason.
+        assert!(
+            html.contains("skipped: dependency `flaky` did not succeed"),
+            "{html}"
+        );
+        // The table: one row per task, with the attempts the report counted.
+        assert_eq!(
+            count(&html, "<tr data-task=") + count(&html, "<tr class=\"critical\" data-task="),
+            3
+        );
+        assert!(html.contains("Rollback: compensated setup"), "{html}");
+    }
+
+    #[tokio::test]
+    async fn the_critical_path_is_marked() {
+        let mut report = saga_report().await;
+        report.critical_path.tasks = vec!["setup".into(), "flaky".into()];
+        let html = render(&report, &[]);
+        assert!(html.contains("<g class=\"task-row critical\" data-task=\"setup\""));
+        assert!(html.contains("<g class=\"task-row critical\" data-task=\"flaky\""));
+        assert!(html.contains("<g class=\"task-row\" data-task=\"after\""));
+        assert_eq!(count(&html, "<rect class=\"critical-row\""), 2);
+        assert_eq!(count(&html, "<tr class=\"critical\" data-task="), 2);
+        assert!(html.contains("Critical path ("), "{html}");
+        assert!(html.contains("setup &rarr; flaky</p>"), "{html}");
+    }
+
+    #[tokio::test]
+    async fn a_real_run_gives_one_bar_per_attempt() {
+        let orchestrator = Orchestrator::builder().workers(2).build().unwrap();
+        let mut events = orchestrator.subscribe();
+        let report = {
+            let retry = Policy::fixed(Duration::ZERO).attempts(2).build().unwrap();
+            let workflow = Workflow::builder("real")
+                .task(Task::new("setup", |_| async { Ok(()) }).compensate(|_| async { Ok(()) }))
+                .task(
+                    Task::new("flaky", |_| async {
+                        Err::<(), _>(TaskError::msg("exit status 1"))
+                    })
+                    .needs(["setup"])
+                    .retry(retry),
+                )
+                .saga(true)
+                .build()
+                .unwrap();
+            orchestrator.run(&workflow).await.unwrap()
+        };
+        let mut timeline = Timeline::new();
+        for event in events.drain() {
+            timeline.event(&event);
+        }
+        let bars = timeline.finish(report.duration);
+        let runs = bars.iter().filter(|b| b.phase == Phase::Run).count();
+        assert_eq!(runs as u64, report.totals.attempts, "{bars:#?}");
+        let compensations: Vec<_> = bars
+            .iter()
+            .filter(|b| b.phase == Phase::Compensate)
+            .collect();
+        assert_eq!(compensations.len(), 1, "{bars:#?}");
+        assert_eq!(compensations[0].ending, Ending::Succeeded);
+        let html = render(&report, &bars);
+        assert_eq!(
+            count(&html, "<rect class=\"attempt ") as u64,
+            report.totals.attempts
+        );
+        assert_eq!(
+            count(&html, "class=\"attempt failed\" data-task=\"flaky\""),
+            2
+        );
+    }
+}
