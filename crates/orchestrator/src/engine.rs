@@ -30,7 +30,7 @@ use tokio::time::{Instant, sleep_until};
 use tracing::Span;
 
 use crate::context::RunShared;
-use crate::error::TaskError;
+use crate::error::{TaskError, timed_out_message};
 use crate::event::{Event, EventKind};
 use crate::executor::{
     Attempt, AttemptFuture, Done, Executor, Finished, Inbox, Key, Stage, Start, TaskOutput,
@@ -707,7 +707,8 @@ impl Run {
                 Some(Stop::TimedOut(_)) => TaskState::TimedOut,
                 _ => TaskState::Cancelled,
             };
-            self.end_task(ctx, node, state, end, None);
+            let reason = self.stop_reason();
+            self.end_task(ctx, node, state, end, Some(reason));
             ctx.emit(self, Some(node), at, || {
                 if state == TaskState::TimedOut {
                     EventKind::TimedOut { attempt }
@@ -862,7 +863,7 @@ impl Run {
             return;
         }
         self.unqueue(ctx, node);
-        let error = (state == TaskState::Skipped).then(|| reason.to_owned());
+        let error = (!reason.is_empty()).then(|| reason.to_owned());
         let since = self.since_now(ctx);
         self.end_task(ctx, node, state, since, error);
         // Built only for subscribers: a fail-fast stop skips every task left.
@@ -884,20 +885,34 @@ impl Run {
         }
         self.stop = Some(why);
         self.shared.cancel.cancel();
-        let (state, reason) = match why {
-            Stop::Failed => {
+        let reason = self.stop_reason();
+        self.local.clear();
+        for node in 0..self.nodes.len() {
+            // Fail-fast skips what never ran; a task waiting to retry had run: it is cancelled.
+            let state = match (why, self.nodes[node].state) {
+                (Stop::Failed, TaskState::Retrying) => TaskState::Cancelled,
+                (Stop::Failed, _) => TaskState::Skipped,
+                _ => TaskState::Cancelled,
+            };
+            self.end_unstarted(ctx, node, state, &reason);
+        }
+    }
+
+    /// Why the run stopped early, for the tasks it ended: which task failed, or which timeout
+    /// passed.
+    fn stop_reason(&self) -> String {
+        match self.stop {
+            Some(Stop::Failed) | None => {
                 let first = self
                     .failed
                     .first()
                     .map_or("", |&n| &*self.shared.spec.ids[n as usize]);
-                (TaskState::Skipped, format!("fail-fast: `{first}` failed"))
+                format!("fail-fast: `{first}` failed")
             }
-            Stop::Cancelled => (TaskState::Cancelled, String::new()),
-            Stop::TimedOut(_) => (TaskState::Cancelled, String::new()),
-        };
-        self.local.clear();
-        for node in 0..self.nodes.len() {
-            self.end_unstarted(ctx, node, state, &reason);
+            Some(Stop::Cancelled) => "the run was cancelled".to_owned(),
+            Some(Stop::TimedOut(after)) => {
+                format!("the workflow's timeout of {after:?} passed")
+            }
         }
     }
 
@@ -1315,6 +1330,9 @@ impl Ended {
         match outcome {
             Outcome::Succeeded(_) => Self::Succeeded,
             Outcome::Failed(error) if error.is_cancellation() => Self::Interrupted,
+            Outcome::Failed(error) if error.is_timeout() => {
+                Self::Failed(failure(error.to_string(), true))
+            }
             Outcome::Failed(error) => Self::Failed(Failure {
                 retry_after: error.retry_after_delay(),
                 retryable: error.is_retryable(),
@@ -1324,9 +1342,7 @@ impl Ended {
             Outcome::Panicked(message) => {
                 Self::Failed(failure(format!("panicked: {message}"), false))
             }
-            Outcome::TimedOut(after) => {
-                Self::Failed(failure(format!("timed out after {after:?}"), true))
-            }
+            Outcome::TimedOut(after) => Self::Failed(failure(timed_out_message(after), true)),
             Outcome::Cancelled if stopping => Self::Interrupted,
             Outcome::Cancelled => Self::Failed(Failure::dropped()),
         }

@@ -51,6 +51,9 @@ enum Retry {
     After(Duration),
     /// The run was cancelled while the attempt ran (made by the orchestrator only).
     Cancelled,
+    /// The handler enforced a timeout of its own and the attempt ran past it: retried under the
+    /// policy like any timeout.
+    TimedOut,
 }
 
 impl TaskError {
@@ -77,6 +80,32 @@ impl TaskError {
         }
     }
 
+    /// An attempt that ran past a deadline its handler enforces itself, such as a subprocess
+    /// given a grace period to exit after its deadline, so that its teardown is part of the
+    /// attempt (a [`Task::timeout`](crate::Task::timeout) drops the handler's future at once
+    /// instead). It counts as a timeout: it is retried under the task's policy, and the task
+    /// ends `TimedOut` if it was the last attempt.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use baton_orchestrator::TaskError;
+    ///
+    /// let error = TaskError::timed_out(Duration::from_secs(30));
+    /// assert_eq!(error.message(), "timed out after 30s");
+    /// assert!(error.is_retryable() && error.is_timeout());
+    /// ```
+    pub fn timed_out(after: Duration) -> Self {
+        Self {
+            retry: Retry::TimedOut,
+            ..Self::msg(timed_out_message(after))
+        }
+    }
+
+    /// Whether this is a timeout reported by the handler ([`TaskError::timed_out`]).
+    pub fn is_timeout(&self) -> bool {
+        self.retry == Retry::TimedOut
+    }
+
     /// This failure, marked as one no retry can fix.
     #[must_use]
     pub fn not_retryable(mut self) -> Self {
@@ -94,7 +123,10 @@ impl TaskError {
 
     /// Whether another attempt may help.
     pub fn is_retryable(&self) -> bool {
-        matches!(self.retry, Retry::Policy | Retry::After(_))
+        matches!(
+            self.retry,
+            Retry::Policy | Retry::After(_) | Retry::TimedOut
+        )
     }
 
     /// The error an attempt ends with when its run is cancelled under it.
@@ -127,6 +159,11 @@ impl TaskError {
     pub fn source(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
         self.source.as_deref()
     }
+}
+
+/// `timed out after 30s`: the message of every timed-out attempt, whoever enforced the timeout.
+pub(crate) fn timed_out_message(after: Duration) -> String {
+    format!("timed out after {after:?}")
 }
 
 impl<E: std::error::Error + Send + Sync + 'static> From<E> for TaskError {

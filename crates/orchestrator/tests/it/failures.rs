@@ -170,6 +170,77 @@ async fn a_run_timeout_interrupts_running_tasks_and_cancels_the_rest() {
     assert_eq!(report.task("long").unwrap().state, TaskState::TimedOut);
     assert_eq!(report.task("never").unwrap().state, TaskState::Cancelled);
     assert_eq!(report.duration, Duration::from_secs(2));
+    // Both say which timeout ended them.
+    for id in ["long", "never"] {
+        assert_eq!(
+            report.task(id).unwrap().error.as_deref(),
+            Some("the workflow's timeout of 2s passed"),
+            "{id}"
+        );
+    }
+    assert_eq!(report.task("quick").unwrap().error, None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn fail_fast_cancels_a_task_waiting_to_retry_rather_than_skipping_it() {
+    let workflow = Workflow::builder("waiting")
+        .task(
+            failing("flaky").retry(
+                Policy::fixed(Duration::from_secs(60))
+                    .attempts(3)
+                    .build()
+                    .unwrap(),
+            ),
+        )
+        .task(Task::new("fatal", |_| async {
+            tokio::time::sleep(ms(20)).await;
+            Err::<(), _>(TaskError::permanent("bad config"))
+        }))
+        .task(noop("later").needs(["flaky"]))
+        .build()
+        .unwrap();
+    let report = orchestrator(2).run(&workflow).await.unwrap();
+    let flaky = report.task("flaky").unwrap();
+    assert_eq!((flaky.state, flaky.attempts), (TaskState::Cancelled, 1));
+    assert_eq!(flaky.error.as_deref(), Some("fail-fast: `fatal` failed"));
+    assert_eq!(report.task("later").unwrap().state, TaskState::Skipped);
+    assert_eq!(report.duration, ms(20));
+    assert!(report.totals.adds_up());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_timeout_the_handler_enforces_counts_as_a_timeout() {
+    let workflow = Workflow::builder("own-deadline")
+        .task(
+            Task::new("slow", |ctx| async move {
+                tokio::time::sleep(ms(30)).await; // its own deadline, then a teardown
+                if ctx.attempt() < 3 {
+                    Err(TaskError::timed_out(ms(25)))
+                } else {
+                    Ok(())
+                }
+            })
+            .retry(Policy::fixed(ms(5)).attempts(3).build().unwrap()),
+        )
+        .task(
+            Task::new("never", |_| async {
+                Err::<(), _>(TaskError::timed_out(ms(7)))
+            })
+            .retry(Policy::fixed(ms(5)).attempts(2).build().unwrap()),
+        )
+        .failure_mode(FailureMode::Continue)
+        .build()
+        .unwrap();
+    let orchestrator = orchestrator(2);
+    let mut events = orchestrator.subscribe();
+    let report = orchestrator.run(&workflow).await.unwrap();
+    let slow = report.task("slow").unwrap();
+    assert_eq!((slow.state, slow.attempts), (TaskState::Succeeded, 3));
+    let never = report.task("never").unwrap();
+    assert_eq!((never.state, never.attempts), (TaskState::TimedOut, 2));
+    assert_eq!(never.error.as_deref(), Some("timed out after 7ms"));
+    assert_eq!(report.totals.timed_out, 1);
+    check_transitions(&events.drain());
 }
 
 #[tokio::test(start_paused = true)]
