@@ -280,11 +280,14 @@ impl NodeRun {
 
 /// An item held back by the run's parallelism limit: highest priority first, then FIFO.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Local {
+struct HeldBack {
     priority: Priority,
     seq: Reverse<u64>,
     node: u32,
     compensation: bool,
+    /// When it became ready to run, in nanoseconds since the run's start: time held back is
+    /// queue wait, as it would be if the executor's size were the limit.
+    ready: u64,
 }
 
 /// A saga's rollback in progress.
@@ -311,7 +314,7 @@ struct Run {
     span: Span,
     limit: usize,
     admitted: usize,
-    local: BinaryHeap<Local>,
+    held_back: BinaryHeap<HeldBack>,
     seq: u64,
     /// Attempts on the executor.
     running: usize,
@@ -402,41 +405,55 @@ impl Run {
         self.admit(ctx, node, false);
     }
 
-    /// Queues an attempt now if the run's parallelism allows, or holds it back.
+    /// Queues an attempt now if the run's parallelism allows and nothing is held back before it,
+    /// or holds it back (released in priority, then FIFO order, by [`refill`](Self::refill)).
     fn admit(&mut self, ctx: &mut Ctx<'_>, node: usize, compensation: bool) {
-        if self.admitted < self.limit {
+        if self.admitted < self.limit && self.held_back.is_empty() {
             self.admitted += 1;
             self.push(ctx, node, compensation, true, None);
         } else {
-            self.hold_back(node, compensation);
+            let now = self.since_now(ctx);
+            self.hold_back(node, compensation, now);
+            self.refill(ctx);
         }
     }
 
-    /// Holds an attempt back until the run's parallelism allows it (highest priority, then FIFO).
-    fn hold_back(&mut self, node: usize, compensation: bool) {
+    /// Holds an attempt back until the run's parallelism allows it (highest priority, then FIFO);
+    /// it has been ready since `ready` nanoseconds into the run.
+    fn hold_back(&mut self, node: usize, compensation: bool, ready: u64) {
         self.seq += 1;
-        self.local.push(Local {
+        self.held_back.push(HeldBack {
             priority: self.priority(node),
             seq: Reverse(self.seq),
             node: node as u32,
             compensation,
+            ready,
         });
     }
 
     /// Releases held-back attempts while the run's parallelism allows.
     #[inline]
     fn refill(&mut self, ctx: &mut Ctx<'_>) {
-        if !self.local.is_empty() {
+        if !self.held_back.is_empty() {
             self.refill_held(ctx);
         }
     }
 
     fn refill_held(&mut self, ctx: &mut Ctx<'_>) {
         while self.admitted < self.limit {
-            let Some(next) = self.local.pop() else { break };
+            let Some(next) = self.held_back.pop() else {
+                break;
+            };
             self.admitted += 1;
-            self.push(ctx, next.node as usize, next.compensation, true, None);
+            self.push_ready_since(ctx, next.node as usize, next.compensation, next.ready);
         }
+    }
+
+    /// Pushes a counted attempt released from being held back: it has been waiting since
+    /// `ready` nanoseconds into the run.
+    fn push_ready_since(&mut self, ctx: &mut Ctx<'_>, node: usize, compensation: bool, ready: u64) {
+        let options = PushOptions::from(self.priority(node));
+        self.push_item(ctx, node, compensation, true, options, ready);
     }
 
     fn push(
@@ -455,6 +472,18 @@ impl Run {
             }
             None => self.since_now(ctx),
         };
+        self.push_item(ctx, node, compensation, counted, options, queued);
+    }
+
+    fn push_item(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        node: usize,
+        compensation: bool,
+        counted: bool,
+        options: PushOptions,
+        queued: u64,
+    ) {
         let n = &mut self.nodes[node];
         n.in_queue = true;
         n.counted = counted;
@@ -516,7 +545,7 @@ impl Run {
         if !item.counted {
             if self.admitted >= self.limit {
                 // A retry came due while the run is at its limit: it waits its turn.
-                self.hold_back(node, item.compensation);
+                self.hold_back(node, item.compensation, item.queued);
                 return false;
             }
             self.admitted += 1;
@@ -886,7 +915,7 @@ impl Run {
         self.stop = Some(why);
         self.shared.cancel.cancel();
         let reason = self.stop_reason();
-        self.local.clear();
+        self.held_back.clear();
         for node in 0..self.nodes.len() {
             // Fail-fast skips what never ran; a task waiting to retry had run: it is cancelled.
             let state = match (why, self.nodes[node].state) {
@@ -918,7 +947,7 @@ impl Run {
 
     /// Whether nothing of the run is left in flight.
     fn is_quiet(&self) -> bool {
-        self.running == 0 && self.in_queue == 0 && self.local.is_empty()
+        self.running == 0 && self.in_queue == 0 && self.held_back.is_empty()
     }
 
     /// Begins the saga's rollback: each task that succeeded is compensated after every task
@@ -1631,7 +1660,7 @@ where
             span,
             limit: spec.max_parallelism.unwrap_or(usize::MAX),
             admitted: 0,
-            local: BinaryHeap::new(),
+            held_back: BinaryHeap::new(),
             seq: 0,
             running: 0,
             in_queue: 0,

@@ -281,3 +281,29 @@ async fn queue_wait_counts_from_when_a_task_is_ready_and_leaves_out_retry_delays
         (Some(ms(0)), Some(ms(110)))
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn queue_wait_means_the_same_whether_the_pool_or_the_workflow_limits_parallelism() {
+    let workflow = |limit: Option<usize>| {
+        let mut builder = Workflow::builder("limits")
+            .task(sleeper("a", ms(10)).priority(Priority::Critical))
+            .task(sleeper("side", ms(30)))
+            .task(sleeper("b", ms(10)).needs(["a"]))
+            .boost(Boost::None);
+        if let Some(limit) = limit {
+            builder = builder.max_parallelism(limit);
+        }
+        builder.build().unwrap()
+    };
+    // One worker, or four workers and a workflow limit of one: the same waits.
+    let by_pool = orchestrator(1).run(&workflow(None)).await.unwrap();
+    let by_limit = orchestrator(4).run(&workflow(Some(1))).await.unwrap();
+    for id in ["a", "side", "b"] {
+        assert_eq!(
+            by_limit.task(id).unwrap().wait,
+            by_pool.task(id).unwrap().wait,
+            "{id}"
+        );
+    }
+    assert_eq!(by_limit.totals.wait, ms(40));
+}
