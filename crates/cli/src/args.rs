@@ -26,6 +26,10 @@ pub enum Command {
     Help(Topic),
     /// `--version`.
     Version,
+    /// `baton __watchdog`: the process `baton run` starts to kill its commands if it is killed
+    /// (not for people; see the run's docs).
+    #[doc(hidden)]
+    Watchdog,
 }
 
 /// Which help text to print.
@@ -83,6 +87,8 @@ pub struct RunArgs {
     pub workers: Option<usize>,
     /// `--grace DURATION`: how long a stopped command has between SIGTERM and SIGKILL.
     pub grace: Duration,
+    /// `--all`: every task's row in the summary, however many.
+    pub all: bool,
 }
 
 impl RunArgs {
@@ -99,6 +105,7 @@ impl RunArgs {
             report: None,
             workers: None,
             grace: Self::DEFAULT_GRACE,
+            all: false,
         }
     }
 }
@@ -170,6 +177,9 @@ where
         }
         Some(Short('h') | Long("help")) => return Ok(Command::Help(Topic::Main)),
         Some(Short('V') | Long("version")) => return Ok(Command::Version),
+        Some(Value(value)) if value == crate::run::watchdog::COMMAND => {
+            return Ok(Command::Watchdog);
+        }
         Some(Value(value)) => value.string()?,
         Some(other) => return Err(UsageError::new(Topic::Main, other.unexpected().to_string())),
     };
@@ -179,7 +189,7 @@ where
         "run" => Topic::Run,
         "help" => {
             return Ok(Command::Help(match parser.next()? {
-                None => Topic::Main,
+                None | Some(Short('h') | Long("help")) => Topic::Main,
                 Some(Value(v)) => match v.string()?.as_str() {
                     "validate" => Topic::Validate,
                     "graph" => Topic::Graph,
@@ -225,6 +235,7 @@ where
                 }
             }
             (Topic::Run, Short('q') | Long("quiet")) => run.quiet = true,
+            (Topic::Run, Long("all")) => run.all = true,
             (Topic::Run, Long("json")) => run.json = true,
             (Topic::Run, Long("report-json")) => {
                 run.report_json = Some(parser.value().map_err(|e| usage(e.to_string()))?.into());
@@ -235,11 +246,12 @@ where
             (Topic::Run, Long("workers")) => {
                 let value = parser.value().map_err(|e| usage(e.to_string()))?;
                 let text = value.to_string_lossy();
+                let max = crate::limits::MAX_WORKERS;
                 match text.parse::<usize>() {
-                    Ok(n) if n >= 1 => run.workers = Some(n),
+                    Ok(n) if (1..=max).contains(&n) => run.workers = Some(n),
                     _ => {
                         return Err(usage(format!(
-                            "invalid --workers {text}: expected a whole number of at least 1"
+                            "invalid --workers {text}: expected a whole number from 1 to {max}"
                         )));
                     }
                 }
@@ -247,11 +259,10 @@ where
             (Topic::Run, Long("grace")) => {
                 let value = parser.value().map_err(|e| usage(e.to_string()))?;
                 let text = value.to_string_lossy();
-                run.grace = humantime::parse_duration(&text).map_err(|e| {
-                    usage(format!(
-                        "invalid --grace {text}: {e} (write it like \"5s\")"
-                    ))
-                })?;
+                run.grace = humantime::parse_duration(&text)
+                    .map_err(|e| format!("{e} (write it like \"5s\")"))
+                    .and_then(|d| crate::limits::check_duration(d, &text))
+                    .map_err(|e| usage(format!("invalid --grace {text}: {e}")))?;
             }
             (_, arg) => return Err(usage(arg.unexpected().to_string())),
         }
@@ -326,6 +337,8 @@ Options:
       --workers N          run at most N tasks at once (default: the workflow's max_parallel,
                            else the number of CPUs, at least 4)
       --grace DURATION     time a stopped command has between SIGTERM and SIGKILL (default 5s)
+      --all                show every task in the summary (a run of more than 30 tasks shows
+                           its failures and a count of the rest)
 
 Ctrl-C or SIGTERM cancels the run: running commands are stopped, a saga compensates what
 completed, and baton exits 130.

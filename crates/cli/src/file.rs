@@ -16,6 +16,8 @@ use serde::Deserialize;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
+use crate::limits;
+
 /// One problem in a workflow file: where (a byte range of the source), which field (a path such
 /// as `task[2].needs[0]`), and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,7 +145,7 @@ pub struct TaskDef {
     /// `env` over the default's `env`.
     pub env: BTreeMap<String, String>,
     /// `cwd` (or the default's) as written: relative to the workflow file's directory.
-    pub cwd: Option<String>,
+    pub cwd: Option<Located<String>>,
     /// `requires`: capabilities the agent that runs the task must have.
     pub requires: Vec<Located<String>>,
 }
@@ -279,7 +281,7 @@ struct Defaults {
     timeout: Option<Located<Duration>>,
     priority: Option<Priority>,
     env: BTreeMap<String, String>,
-    cwd: Option<String>,
+    cwd: Option<Located<String>>,
 }
 
 fn entry<'a, 'i>(
@@ -407,8 +409,19 @@ impl Walker {
         }
     }
 
+    /// A string: any string in the file but one holding a NUL byte, which no command, file name,
+    /// argument or environment variable can hold.
     fn string(&mut self, value: &Value<'_>, path: &str) -> Option<String> {
         match value.get_ref() {
+            DeValue::String(s) if s.contains('\0') => {
+                self.push(
+                    value.span(),
+                    path,
+                    "contains a NUL byte (\\0), which no command, file name or environment \
+                     variable can hold",
+                );
+                None
+            }
             DeValue::String(s) => Some(s.to_string()),
             other => {
                 self.push(
@@ -419,6 +432,56 @@ impl Walker {
                 None
             }
         }
+    }
+
+    /// A non-empty string with where it was written.
+    fn located_string(&mut self, value: &Value<'_>, path: &str) -> Option<Located<String>> {
+        self.non_empty_string(value, path).map(|text| Located {
+            value: text,
+            span: value.span(),
+            path: path.to_owned(),
+        })
+    }
+
+    /// A name: a non-empty string without control characters.
+    fn name(&mut self, value: &Value<'_>, path: &str) -> Option<Located<String>> {
+        self.located_string(value, path)
+            .filter(|name| self.no_control(&name.value, value, path))
+    }
+
+    /// A task's id: a non-empty string whose log file's name fits in a file name.
+    fn task_id(&mut self, value: &Value<'_>, path: &str) -> Option<Located<String>> {
+        let id = self.name(value, path)?;
+        let bytes = crate::logs::log_name(&id.value).len();
+        if bytes > limits::MAX_FILE_NAME_BYTES {
+            self.push(
+                value.span(),
+                path,
+                format!(
+                    "is too long: its log file's name would take {bytes} bytes, over the {} a \
+                     file name can hold (letters, digits, `-` and `_` take one byte each, any \
+                     other byte three)",
+                    limits::MAX_FILE_NAME_BYTES
+                ),
+            );
+            return None;
+        }
+        Some(id)
+    }
+
+    /// A name of at most `max` characters.
+    fn label(&mut self, value: &Value<'_>, path: &str, max: usize) -> Option<Located<String>> {
+        let label = self.name(value, path)?;
+        let chars = label.value.chars().count();
+        if chars > max {
+            self.push(
+                value.span(),
+                path,
+                format!("is {chars} characters long, over the limit of {max}"),
+            );
+            return None;
+        }
+        Some(label)
     }
 
     fn non_empty_string(&mut self, value: &Value<'_>, path: &str) -> Option<String> {
@@ -463,11 +526,17 @@ impl Walker {
             }
         };
         match humantime::parse_duration(&text) {
-            Ok(d) => Some(Located {
-                value: d,
-                span: value.span(),
-                path: path.to_owned(),
-            }),
+            Ok(d) => match limits::check_duration(d, &text) {
+                Ok(d) => Some(Located {
+                    value: d,
+                    span: value.span(),
+                    path: path.to_owned(),
+                }),
+                Err(message) => {
+                    self.push(value.span(), path, message);
+                    None
+                }
+            },
             Err(error) => {
                 self.push(
                     value.span(),
@@ -510,13 +579,35 @@ impl Walker {
             .enumerate()
             .filter_map(|(i, item)| {
                 let path = format!("{path}[{i}]");
-                self.string(item, &path).map(|value| Located {
-                    value,
-                    span: item.span(),
-                    path,
-                })
+                self.string(item, &path)
+                    .filter(|text| self.no_control(text, item, &path))
+                    .map(|value| Located {
+                        value,
+                        span: item.span(),
+                        path,
+                    })
             })
             .collect()
+    }
+
+    /// Whether `text` (a name: an id, a capability, a variable's name) is free of control
+    /// characters (newlines, ESC, BEL...), which a name has no use for; reported if not.
+    fn no_control(&mut self, text: &str, value: &Value<'_>, path: &str) -> bool {
+        match text.chars().find(|c| c.is_control()) {
+            None => true,
+            Some(c) => {
+                self.push(
+                    value.span(),
+                    path,
+                    format!(
+                        "contains the control character U+{:04X}: a name may not (commands and \
+                         values may)",
+                        u32::from(c)
+                    ),
+                );
+                false
+            }
+        }
     }
 
     fn env(&mut self, value: &Value<'_>, path: &str) -> BTreeMap<String, String> {
@@ -527,11 +618,12 @@ impl Walker {
         for (key, value) in table.iter() {
             let name = key.get_ref().to_string();
             let field = join(path, &name);
-            if name.is_empty() || name.contains(['=', '\0']) {
+            if name.is_empty() || name.contains('=') || name.chars().any(char::is_control) {
                 self.push(
                     key.span(),
                     &field,
-                    "an environment variable name must be non-empty, without '=' or NUL",
+                    "an environment variable name must be non-empty, without '=', NUL or \
+                     another control character",
                 );
                 continue;
             }
@@ -544,6 +636,21 @@ impl Walker {
 
     fn policy(&mut self, value: &Value<'_>, path: &str) -> Option<Policy> {
         let table = self.table(value, path)?;
+        // Every duration anywhere is within the limit: any string of the table that reads as a
+        // duration (whichever field the retry crate takes it as) is checked here.
+        let mut too_long = false;
+        for (key, field) in table.iter() {
+            if let DeValue::String(text) = field.get_ref()
+                && let Ok(d) = humantime::parse_duration(text)
+                && let Err(message) = limits::check_duration(d, text)
+            {
+                self.push(field.span(), join(path, key.get_ref()), message);
+                too_long = true;
+            }
+        }
+        if too_long {
+            return None;
+        }
         match Policy::deserialize(ValueDeserializer::from(value.clone())) {
             Ok(policy) => Some(policy),
             Err(error) => {
@@ -587,8 +694,8 @@ impl Walker {
         self.check_keys(table, WORKFLOW_KEYS, "workflow");
         match entry(table, "name") {
             Some((_, v)) => {
-                if let Some(name) = self.non_empty_string(v, "workflow.name") {
-                    file.name = name;
+                if let Some(name) = self.label(v, "workflow.name", limits::MAX_NAME_CHARS) {
+                    file.name = name.value;
                 }
             }
             None => self.push(
@@ -597,39 +704,14 @@ impl Walker {
                 "missing field `name` (the workflow's name)",
             ),
         }
-        if let Some((_, v)) = entry(table, "max_parallel") {
-            match v.get_ref() {
-                // `as_str` holds the digits without a 0x/0o/0b prefix: parse them in their radix.
-                DeValue::Integer(n) => match i64::from_str_radix(n.as_str(), n.radix()) {
-                    Ok(n) if n < 0 => {
-                        self.push(
-                            v.span(),
-                            "workflow.max_parallel",
-                            format!("must be at least 1, got {n}"),
-                        );
-                    }
-                    Ok(n) => {
-                        file.max_parallel = Some(Located {
-                            value: usize::try_from(n).unwrap_or(usize::MAX),
-                            span: v.span(),
-                            path: "workflow.max_parallel".into(),
-                        });
-                    }
-                    Err(_) => self.push(
-                        v.span(),
-                        "workflow.max_parallel",
-                        format!("{n} is not a whole number this machine can count to"),
-                    ),
-                },
-                other => self.push(
-                    v.span(),
-                    "workflow.max_parallel",
-                    format!(
-                        "expected an integer of at least 1, found {}",
-                        type_phrase(other)
-                    ),
-                ),
-            }
+        if let Some((_, v)) = entry(table, "max_parallel")
+            && let Some(n) = self.positive(v, "workflow.max_parallel", limits::MAX_WORKERS as u64)
+        {
+            file.max_parallel = Some(Located {
+                value: n as usize,
+                span: v.span(),
+                path: "workflow.max_parallel".into(),
+            });
         }
         if let Some((_, v)) = entry(table, "fail_mode")
             && let Some(mode) = self.string(v, "workflow.fail_mode")
@@ -673,7 +755,7 @@ impl Walker {
             defaults.env = self.env(v, "defaults.env");
         }
         if let Some((_, v)) = entry(table, "cwd") {
-            defaults.cwd = self.non_empty_string(v, "defaults.cwd");
+            defaults.cwd = self.located_string(v, "defaults.cwd");
         }
         defaults
     }
@@ -698,13 +780,7 @@ impl Walker {
             requires: Vec::new(),
         };
         match entry(table, "id") {
-            Some((_, v)) => {
-                task.id = self.non_empty_string(v, &field("id")).map(|id| Located {
-                    value: id,
-                    span: v.span(),
-                    path: field("id"),
-                });
-            }
+            Some((_, v)) => task.id = self.task_id(v, &field("id")),
             None => self.push(value.span(), &path, "missing field `id` (the task's name)"),
         }
         match entry(table, "run") {
@@ -740,7 +816,7 @@ impl Walker {
             task.env.extend(self.env(v, &field("env")));
         }
         if let Some((_, v)) = entry(table, "cwd")
-            && let Some(cwd) = self.non_empty_string(v, &field("cwd"))
+            && let Some(cwd) = self.located_string(v, &field("cwd"))
         {
             task.cwd = Some(cwd);
         }
@@ -763,37 +839,35 @@ impl Walker {
             weight: 1,
         };
         match entry(table, "id") {
-            Some((_, v)) => {
-                agent.id = self.non_empty_string(v, &field("id")).map(|id| Located {
-                    value: id,
-                    span: v.span(),
-                    path: field("id"),
-                });
-            }
+            Some((_, v)) => agent.id = self.label(v, &field("id"), limits::MAX_LABEL_CHARS),
             None => self.push(value.span(), &path, "missing field `id` (the agent's name)"),
         }
         if let Some((_, v)) = entry(table, "capabilities") {
             agent.capabilities = self.strings(v, &field("capabilities"), "capabilities");
         }
         if let Some((_, v)) = entry(table, "workers")
-            && let Some(n) = self.positive(v, &field("workers"))
+            && let Some(n) = self.positive(v, &field("workers"), limits::MAX_WORKERS as u64)
         {
-            agent.workers = usize::try_from(n).unwrap_or(usize::MAX);
+            agent.workers = n as usize;
         }
         if let Some((_, v)) = entry(table, "weight")
-            && let Some(n) = self.positive(v, &field("weight"))
+            && let Some(n) = self.positive(v, &field("weight"), u64::from(limits::MAX_WEIGHT))
         {
-            agent.weight = u32::try_from(n).unwrap_or(u32::MAX);
+            agent.weight = n as u32;
         }
         Some(agent)
     }
 
-    /// A whole number of at least 1.
-    fn positive(&mut self, v: &Value<'_>, path: &str) -> Option<u64> {
+    /// A whole number from 1 to `max`.
+    fn positive(&mut self, v: &Value<'_>, path: &str, max: u64) -> Option<u64> {
         match v.get_ref() {
             // `as_str` holds the digits without a 0x/0o/0b prefix: parse them in their radix.
             DeValue::Integer(n) => match i64::from_str_radix(n.as_str(), n.radix()) {
-                Ok(n) if n >= 1 => Some(n as u64),
+                Ok(n) if n >= 1 && n as u64 <= max => Some(n as u64),
+                Ok(n) if n >= 1 => {
+                    self.push(v.span(), path, format!("must be at most {max}, got {n}"));
+                    None
+                }
                 Ok(n) => {
                     self.push(v.span(), path, format!("must be at least 1, got {n}"));
                     None
@@ -904,7 +978,7 @@ mod tests {
         );
         assert_eq!(a.env["A"], "1");
         assert_eq!(a.env["B"], "3");
-        assert_eq!(a.cwd.as_deref(), Some("sub"));
+        assert_eq!(a.cwd.as_ref().map(|c| c.value.as_str()), Some("sub"));
         assert_eq!(b.needs[0].value, "a");
         assert_eq!(b.priority, Priority::High);
         assert_eq!(
@@ -912,7 +986,7 @@ mod tests {
             Some(Duration::from_secs(2))
         );
         assert_eq!(b.compensate.as_deref(), Some("echo undo"));
-        assert_eq!(b.cwd.as_deref(), Some("other"));
+        assert_eq!(b.cwd.as_ref().map(|c| c.value.as_str()), Some("other"));
     }
 
     #[test]

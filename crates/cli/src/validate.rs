@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use baton_orchestrator::{Problem as GraphProblem, Task, Workflow, WorkflowError, WorkflowProblem};
 
+use crate::escape::terminal;
 use crate::file::{self, Diagnostic, LineIndex, TaskDef, WorkflowFile};
 
 /// A valid workflow file: what it says, and where it is.
@@ -25,10 +26,32 @@ impl Plan {
     /// definition and sets its handler and compensation; `build` adds the dependencies, priority,
     /// retry policy and timeout).
     pub fn workflow(&self, make: impl FnMut(&str, &TaskDef) -> Task) -> Workflow {
-        build(&self.file, make).unwrap_or_else(|(problems, _)| {
+        self.build(make, Timeouts::Orchestrator)
+    }
+
+    /// [`workflow`](Self::workflow), but the tasks' timeouts are left to their handlers (`baton
+    /// run`'s commands enforce their own, from the start of the command, with a grace period).
+    pub(crate) fn workflow_with_handler_timeouts(
+        &self,
+        make: impl FnMut(&str, &TaskDef) -> Task,
+    ) -> Workflow {
+        self.build(make, Timeouts::Handler)
+    }
+
+    fn build(&self, make: impl FnMut(&str, &TaskDef) -> Task, timeouts: Timeouts) -> Workflow {
+        build(&self.file, make, timeouts).unwrap_or_else(|(problems, _)| {
             panic!("a validated plan builds (validation ran the same builder): {problems:?}")
         })
     }
+}
+
+/// Who enforces the tasks' timeouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Timeouts {
+    /// The orchestrator (the task's `timeout`).
+    Orchestrator,
+    /// The task's handler.
+    Handler,
 }
 
 /// Why a file is not a valid workflow: its problems, located.
@@ -56,14 +79,16 @@ pub struct Problem {
 }
 
 impl fmt::Display for Invalid {
-    /// One line per problem: `FILE:LINE:COL: <field path>: <message>`.
+    /// One line per problem: `FILE:LINE:COL: <field path>: <message>`, every part escaped for
+    /// the terminal (a task id or key written with a newline or ESC cannot forge a line).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let file = self.path.to_string_lossy();
         for p in &self.problems {
-            write!(f, "{}:{}:{}: ", self.path.display(), p.line, p.column)?;
+            write!(f, "{}:{}:{}: ", terminal(&file), p.line, p.column)?;
             if !p.path.is_empty() {
-                write!(f, "{}: ", p.path)?;
+                write!(f, "{}: ", terminal(&p.path))?;
             }
-            writeln!(f, "{}", p.message)?;
+            writeln!(f, "{}", terminal(&p.message))?;
         }
         Ok(())
     }
@@ -81,18 +106,102 @@ pub enum LoadError {
         /// Why.
         source: std::io::Error,
     },
+    /// The path names something other than a regular file (a directory, a device such as
+    /// `/dev/zero`, a FIFO...).
+    #[error("cannot read workflow file {}: it is not a regular file ({kind})", path.display())]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is instead.
+        kind: &'static str,
+    },
+    /// The file is larger than [`MAX_FILE_BYTES`](crate::limits::MAX_FILE_BYTES).
+    #[error(
+        "cannot read workflow file {}: it is {size} bytes, over the limit of {} bytes",
+        path.display(),
+        crate::limits::MAX_FILE_BYTES
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size, or at least how much was read of it.
+        size: u64,
+    },
     /// The file is not a valid workflow.
     #[error("{0}")]
     Invalid(Invalid),
 }
 
-/// Reads and validates the workflow file at `path`.
+/// Reads and validates the workflow file at `path`: a regular file (or a symlink to one) of at
+/// most [`MAX_FILE_BYTES`](crate::limits::MAX_FILE_BYTES), read in bounded memory whatever it
+/// is.
 pub fn load(path: &Path) -> Result<Plan, LoadError> {
-    let source = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+    let source = read_bounded(path)?;
+    check(path, &source).map_err(LoadError::Invalid)
+}
+
+/// The text of the file at `path`, refusing anything but a regular file within the size limit.
+fn read_bounded(path: &Path) -> Result<String, LoadError> {
+    use std::io::Read as _;
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+
+    let read_error = |source| LoadError::Read {
         path: path.to_owned(),
         source,
-    })?;
-    check(path, &source).map_err(LoadError::Invalid)
+    };
+    let check_kind = |meta: &std::fs::Metadata| {
+        let kind = meta.file_type();
+        let what = if kind.is_file() {
+            return Ok(());
+        } else if kind.is_dir() {
+            "a directory"
+        } else if kind.is_fifo() {
+            "a FIFO"
+        } else if kind.is_char_device() || kind.is_block_device() {
+            "a device"
+        } else if kind.is_socket() {
+            "a socket"
+        } else {
+            "not a file"
+        };
+        Err(LoadError::NotAFile {
+            path: path.to_owned(),
+            kind: what,
+        })
+    };
+    // Looked at before it is opened: opening a FIFO would wait for a writer.
+    check_kind(&std::fs::metadata(path).map_err(read_error)?)?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+        .open(path)
+        .map_err(read_error)?;
+    let meta = file.metadata().map_err(read_error)?;
+    check_kind(&meta)?;
+    let limit = crate::limits::MAX_FILE_BYTES;
+    let too_large = |size| LoadError::TooLarge {
+        path: path.to_owned(),
+        size,
+    };
+    if meta.len() > limit {
+        return Err(too_large(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        read_error(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "it is not UTF-8 text (byte {} is not part of a UTF-8 character)",
+                e.utf8_error().valid_up_to() + 1
+            ),
+        ))
+    })
 }
 
 /// Validates `source`, the text of the workflow file at `path`: every format problem, then every
@@ -114,10 +223,19 @@ pub fn load(path: &Path) -> Result<Plan, LoadError> {
 /// ```
 pub fn check(path: &Path, source: &str) -> Result<Plan, Invalid> {
     let (file, mut problems) = file::parse(source);
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    problems.extend(missing_cwds(&file, &dir));
     let index = LineIndex::new(source);
     // A syntax error (the only problem with no field path) leaves nothing to build.
     let unreadable = problems.iter().any(|d| d.path.is_empty());
-    let built = build(&file, |id, _| Task::new(id, |_| async { Ok(()) }));
+    let built = build(
+        &file,
+        |id, _| Task::new(id, |_| async { Ok(()) }),
+        Timeouts::Orchestrator,
+    );
     if let (false, Err((graph, positions))) = (unreadable, built) {
         // A `task` key that is not an array of tables already explains why there is no task.
         let tasks_unreadable = problems.iter().any(|d| d.path == "task");
@@ -131,10 +249,6 @@ pub fn check(path: &Path, source: &str) -> Result<Plan, Invalid> {
     problems.sort_by_key(|d| (d.span.start, d.span.end));
     problems.dedup();
     if problems.is_empty() {
-        let dir = match path.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
-            _ => PathBuf::from("."),
-        };
         return Ok(Plan {
             file,
             path: path.to_owned(),
@@ -159,12 +273,36 @@ pub fn check(path: &Path, source: &str) -> Result<Plan, Invalid> {
     })
 }
 
+/// Every task's `cwd` that is not a directory, relative to `dir` (the workflow file's): a command
+/// could not start there. A `cwd` set in `[defaults]` is reported once, where it is written.
+fn missing_cwds(file: &WorkflowFile, dir: &Path) -> Vec<Diagnostic> {
+    let mut problems: Vec<Diagnostic> = Vec::new();
+    for cwd in file.tasks.iter().filter_map(|t| t.cwd.as_ref()) {
+        if problems.iter().any(|p| p.span == cwd.span) {
+            continue;
+        }
+        let full = dir.join(&cwd.value);
+        let message = match std::fs::metadata(&full) {
+            Ok(meta) if meta.is_dir() => continue,
+            Ok(_) => format!("{:?} is not a directory", full.display().to_string()),
+            Err(error) => format!(
+                "directory {:?} cannot be used: {error} (a relative cwd is relative to the \
+                 workflow file's directory)",
+                full.display().to_string()
+            ),
+        };
+        problems.push(Diagnostic::new(cwd.span.clone(), cwd.path.clone(), message));
+    }
+    problems
+}
+
 /// Builds the workflow from every task that has an id; on failure, returns the builder's problems
 /// and the file position of each task the builder was given (the builder's task `i` is the file's
 /// task `positions[i]`).
 fn build(
     file: &WorkflowFile,
     mut make: impl FnMut(&str, &TaskDef) -> Task,
+    timeouts: Timeouts,
 ) -> Result<Workflow, (Vec<WorkflowProblem>, Vec<usize>)> {
     let mut builder = Workflow::builder(file.name.clone())
         .failure_mode(file.fail_mode)
@@ -189,7 +327,7 @@ fn build(
         if let Some(policy) = def.retry {
             task = task.retry(policy);
         }
-        if let Some(t) = &def.timeout {
+        if let (Some(t), Timeouts::Orchestrator) = (&def.timeout, timeouts) {
             task = task.timeout(t.value);
         }
         builder = builder.task(task);

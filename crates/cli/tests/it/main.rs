@@ -4,6 +4,7 @@
 mod cli;
 mod examples;
 mod fuzz;
+mod hostile;
 mod interrupt;
 mod invalid;
 mod report;
