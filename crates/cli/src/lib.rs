@@ -116,6 +116,8 @@ macro_rules! say {
 pub mod args;
 mod escape;
 pub mod file;
+pub mod limits;
+mod logs;
 mod phase;
 mod progress;
 mod report_html;
@@ -185,13 +187,17 @@ where
             println!("baton {}", env!("CARGO_PKG_VERSION"));
             Exit::Success
         }
+        Command::Watchdog => {
+            run::watchdog::serve(std::io::stdin().lock());
+            Exit::Success
+        }
         Command::Validate { file } => match load(&file) {
             Ok(plan) => {
                 println!(
-                    "{}: OK: workflow \"{}\", {} tasks",
-                    file.display(),
-                    plan.file.name,
-                    plan.file.tasks.len()
+                    "{}: OK: workflow \"{}\", {}",
+                    escape::terminal(&file.to_string_lossy()),
+                    escape::terminal(&plan.file.name),
+                    summary::count(plan.file.tasks.len() as u64, "task", "tasks")
                 );
                 Exit::Success
             }
@@ -228,7 +234,7 @@ where
                 Ok(exit) => exit,
                 Err(error) => {
                     say!("baton: {error}");
-                    Exit::Failed
+                    error.exit()
                 }
             }
         }

@@ -3,9 +3,19 @@
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::time::Duration;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
 
 use baton_orchestrator::{Event, EventKind};
+
+use crate::escape::terminal;
+use crate::summary::{count, outcome_text};
+
+/// How often the live status line is redrawn while no event comes, so that its clock ticks and a
+/// hung run looks different from a busy one.
+const TICK: Duration = Duration::from_millis(200);
+/// The longest live status line, in characters.
+const STATUS_CHARS: usize = 120;
 
 /// How progress is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +31,15 @@ pub(crate) enum Mode {
     Live,
 }
 
+/// What the progress display is sent while a run goes on.
+#[derive(Debug)]
+pub(crate) enum Update {
+    /// An orchestrator event.
+    Event(Event),
+    /// A message of `baton`'s own (a signal was received, say), shown on a line of its own.
+    Notice(String),
+}
+
 /// Shows a run's events as they come.
 #[derive(Debug)]
 pub(crate) struct Progress {
@@ -30,6 +49,8 @@ pub(crate) struct Progress {
     done: usize,
     running: BTreeSet<String>,
     drawn: bool,
+    /// When the run started, on this process's clock (from the first event's offset).
+    started: Option<Instant>,
 }
 
 impl Progress {
@@ -37,7 +58,7 @@ impl Progress {
     pub(crate) fn new<'a>(mode: Mode, task_ids: impl IntoIterator<Item = &'a str>) -> Self {
         let (mut width, mut total) = (10, 0);
         for id in task_ids {
-            width = width.max(id.chars().count());
+            width = width.max(terminal(id).chars().count());
             total += 1;
         }
         Self {
@@ -47,11 +68,37 @@ impl Progress {
             done: 0,
             running: BTreeSet::new(),
             drawn: false,
+            started: None,
         }
+    }
+
+    /// Shows updates from `updates` until the run finishes or the sender goes, redrawing the live
+    /// line every [`TICK`] meanwhile; then clears it.
+    pub(crate) fn show(&mut self, updates: &Receiver<Update>, mut also: impl FnMut(&Event)) {
+        loop {
+            match updates.recv_timeout(TICK) {
+                Ok(Update::Event(event)) => {
+                    also(&event);
+                    self.event(&event);
+                    if matches!(event.kind, EventKind::RunFinished { .. }) {
+                        break;
+                    }
+                }
+                Ok(Update::Notice(text)) => self.notice(&text),
+                Err(RecvTimeoutError::Timeout) => self.tick(),
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        self.finish();
     }
 
     /// Shows one event (write errors, such as a closed pipe, are ignored: progress is a courtesy).
     pub(crate) fn event(&mut self, event: &Event) {
+        self.started.get_or_insert_with(|| {
+            Instant::now()
+                .checked_sub(event.at)
+                .unwrap_or_else(Instant::now)
+        });
         self.track(event);
         match self.mode {
             Mode::Quiet => {}
@@ -68,7 +115,6 @@ impl Progress {
                 }
             }
             Mode::Live => {
-                let mut err = std::io::stderr().lock();
                 let lasting = matches!(
                     event.kind,
                     EventKind::Retrying { .. }
@@ -77,19 +123,54 @@ impl Progress {
                         | EventKind::CompensationFailed { .. }
                         | EventKind::RunStarted { .. }
                 );
-                let _ = write!(err, "\r\x1b[2K");
-                if lasting && let Some(line) = line(event, self.width) {
-                    let _ = writeln!(err, "{line}");
-                }
-                if matches!(event.kind, EventKind::RunFinished { .. }) {
-                    self.drawn = false;
+                let text = if lasting {
+                    line(event, self.width)
                 } else {
-                    let _ = write!(err, "{}", self.status(event.at));
-                    self.drawn = true;
-                }
-                let _ = err.flush();
+                    None
+                };
+                let finished = matches!(event.kind, EventKind::RunFinished { .. });
+                self.redraw(text.as_deref(), Some(event.at), !finished);
             }
         }
+    }
+
+    /// Shows `text` on a line of its own (never after the live status line), whatever the mode
+    /// but quiet: on stderr.
+    pub(crate) fn notice(&mut self, text: &str) {
+        match self.mode {
+            Mode::Live => self.redraw(Some(text), None, true),
+            _ => {
+                let _ = writeln!(std::io::stderr().lock(), "{text}");
+            }
+        }
+    }
+
+    /// Redraws the live status line with the time now (nothing in other modes).
+    pub(crate) fn tick(&mut self) {
+        if self.mode == Mode::Live && self.drawn {
+            self.redraw(None, None, true);
+        }
+    }
+
+    /// Clears the live line, prints `lasting` on a line of its own if given, then draws the
+    /// status at `at` (or now) unless `status` is false.
+    fn redraw(&mut self, lasting: Option<&str>, at: Option<Duration>, status: bool) {
+        let mut err = std::io::stderr().lock();
+        if self.drawn {
+            let _ = write!(err, "\r\x1b[2K");
+            self.drawn = false;
+        }
+        if let Some(text) = lasting {
+            let _ = writeln!(err, "{text}");
+        }
+        if status {
+            let at = at
+                .or_else(|| self.started.map(|s| s.elapsed()))
+                .unwrap_or_default();
+            let _ = write!(err, "{}", self.status(at));
+            self.drawn = true;
+        }
+        let _ = err.flush();
     }
 
     /// Clears the live status line, if one is drawn.
@@ -127,7 +208,8 @@ impl Progress {
     }
 
     /// The live status line: elapsed time, an overall bar, tasks done out of all, the running
-    /// ones.
+    /// ones (as many as fit in [`STATUS_CHARS`]); built in time bounded by its length, however
+    /// many tasks run.
     pub(crate) fn status(&self, at: Duration) -> String {
         const BAR: usize = 20;
         let done = self.done.min(self.total);
@@ -140,14 +222,20 @@ impl Progress {
             done,
             self.total
         );
-        if !self.running.is_empty() {
+        let mut names = self.running.iter();
+        if let Some(first) = names.next() {
             line.push_str(", running: ");
-            let names: Vec<&str> = self.running.iter().map(String::as_str).collect();
-            line.push_str(&names.join(", "));
+            line.push_str(&terminal(first));
+            for name in names {
+                if line.chars().count() > STATUS_CHARS {
+                    break;
+                }
+                line.push_str(", ");
+                line.push_str(&terminal(name));
+            }
         }
-        const MAX: usize = 120;
-        if line.chars().count() > MAX {
-            line = line.chars().take(MAX - 3).collect::<String>() + "...";
+        if line.chars().count() > STATUS_CHARS {
+            line = line.chars().take(STATUS_CHARS - 3).collect::<String>() + "...";
         }
         line
     }
@@ -159,18 +247,21 @@ fn seconds(d: Duration) -> String {
 }
 
 /// The line shown for an event when stderr is not a terminal, e.g.
-/// `[  0.25s] build      started (attempt 1)`; the task column is `width` wide.
+/// `[  0.25s] build      started (attempt 1)`; the task column is `width` wide. Every user
+/// string in it is escaped for the terminal.
 pub(crate) fn line(event: &Event, width: usize) -> Option<String> {
     let at = format!("[{:>7}]", seconds(event.at));
-    let task = event.task.as_deref().unwrap_or("");
+    let task = terminal(event.task.as_deref().unwrap_or(""));
     let what = match &event.kind {
         EventKind::RunStarted { workflow, tasks } => {
             return Some(format!(
-                "{at} run started: workflow \"{workflow}\", {tasks} tasks"
+                "{at} run started: workflow \"{}\", {}",
+                terminal(workflow),
+                count(*tasks as u64, "task", "tasks")
             ));
         }
         EventKind::RunFinished { outcome } => {
-            return Some(format!("{at} run finished: {outcome}"));
+            return Some(format!("{at} run finished: {}", outcome_text(outcome)));
         }
         EventKind::Queued { priority } => format!("queued (priority {priority})"),
         EventKind::Started { attempt } => format!("started (attempt {attempt})"),
@@ -180,15 +271,16 @@ pub(crate) fn line(event: &Event, width: usize) -> Option<String> {
             error,
             delay,
         } => format!(
-            "attempt {attempt} failed: {error}; retrying in {}",
+            "attempt {attempt} failed: {}; retrying in {}",
+            terminal(error),
             seconds(*delay)
         ),
         EventKind::Failed { attempt, error } => {
-            format!("failed (attempt {attempt}): {error}")
+            format!("failed (attempt {attempt}): {}", terminal(error))
         }
         EventKind::TimedOut { attempt } => format!("timed out (attempt {attempt})"),
         EventKind::Cancelled => "cancelled".to_owned(),
-        EventKind::Skipped { reason } => format!("skipped: {reason}"),
+        EventKind::Skipped { reason } => format!("skipped: {}", terminal(reason)),
         EventKind::Compensating => "compensating".to_owned(),
         EventKind::CompensationStarted { attempt } => {
             format!("compensation started (attempt {attempt})")
@@ -198,14 +290,21 @@ pub(crate) fn line(event: &Event, width: usize) -> Option<String> {
             error,
             delay,
         } => format!(
-            "compensation attempt {attempt} failed: {error}; retrying in {}",
+            "compensation attempt {attempt} failed: {}; retrying in {}",
+            terminal(error),
             seconds(*delay)
         ),
-        EventKind::Compensated { attempts } => format!("compensated ({attempts} attempts)"),
-        EventKind::CompensationFailed { attempts, error } => {
-            format!("compensation failed ({attempts} attempts): {error}")
+        EventKind::Compensated { attempts } => {
+            format!("compensated ({})", count(*attempts, "attempt", "attempts"))
         }
-        other => format!("{other:?}"),
+        EventKind::CompensationFailed { attempts, error } => {
+            format!(
+                "compensation failed ({}): {}",
+                count(*attempts, "attempt", "attempts"),
+                terminal(error)
+            )
+        }
+        other => terminal(&format!("{other:?}")).into_owned(),
     };
     Some(format!("{at} {task:<width$} {what}"))
 }

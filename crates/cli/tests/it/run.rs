@@ -44,13 +44,14 @@ fn a_failing_task_fails_the_run_with_its_log_tail_and_skips_its_dependents() {
         out.stdout.contains("\nnoisy failed: exit status 3\n"),
         "{out:?}"
     );
-    // The last 10 lines of the log: the second attempt's lines 3 to 12.
+    // The last 10 lines of the log: the second attempt's lines 4 to 12, and how it ended.
     let tail: Vec<&str> = out
         .stdout
         .lines()
         .filter_map(|l| l.strip_prefix("  | "))
         .collect();
-    let expected: Vec<String> = (3..=12).map(|i| format!("line {i}")).collect();
+    let mut expected: Vec<String> = (4..=12).map(|i| format!("line {i}")).collect();
+    expected.push("--- attempt 2: exit status 3 ---".to_owned());
     assert_eq!(tail, expected, "{out:?}");
     assert!(
         out.stdout
@@ -158,7 +159,11 @@ run = "echo declined >&2; exit 7"
         panic!("one run directory expected");
     };
     let log = std::fs::read_to_string(run_dir.join("reserve.log")).unwrap();
-    assert_eq!(log, "--- attempt 1 ---\n--- compensation attempt 1 ---\n");
+    assert_eq!(
+        log,
+        "--- attempt 1 ---\n--- attempt 1: exit status 0 ---\n\
+         --- compensation attempt 1 ---\n--- compensation attempt 1: exit status 0 ---\n"
+    );
 }
 
 #[test]
