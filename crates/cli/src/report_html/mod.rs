@@ -1,5 +1,5 @@
 //! The HTML run report written by `baton run --report PATH.html`: one self-contained page (inline
-//! CSS, a static SVG timeline drawn here, no JavaScript, nothing fetched from the network).
+//! CSS, SVG drawn here, a small inline script for the filter, nothing fetched from the network).
 //!
 //! The page shows the workflow's name, outcome, duration and totals; a timeline with one row per
 //! task and one bar per attempt (coloured by how the attempt ended), compensation attempts as
@@ -21,22 +21,29 @@
 mod svg;
 mod timeline;
 
+use std::collections::HashSet;
 use std::fmt::Write as _;
+use std::path::Path;
 
 use baton_orchestrator::{RunReport, TaskState};
 
 use crate::escape::html as escape;
-use crate::summary::human;
+use crate::logs::{log_name, tail};
+use crate::summary::{TAIL_LINES, count, human};
 
 pub(crate) use timeline::{AttemptBar, Ending, Timeline};
 
 const STYLE: &str = include_str!("style.css");
 
+/// How many failed tasks get the tail of their log in the page (the others, its path).
+const TAILS: usize = 50;
+
 /// The whole report page for `report`, with `attempts` drawn as bars (one per attempt; bars of
-/// tasks that are not in the report are left out).
-pub(crate) fn render(report: &RunReport, attempts: &[AttemptBar]) -> String {
+/// tasks that are not in the report are left out). `logs` is the run directory: each failed
+/// task's row shows its log's path and (for the first [`TAILS`]) its last lines.
+pub(crate) fn render(report: &RunReport, attempts: &[AttemptBar], logs: &Path) -> String {
     let name = escape(&report.workflow);
-    let mut out = String::with_capacity(8192 + 512 * attempts.len() + 768 * report.tasks().len());
+    let mut out = String::with_capacity(8192 + 512 * attempts.len() + 1024 * report.tasks().len());
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -45,14 +52,34 @@ pub(crate) fn render(report: &RunReport, attempts: &[AttemptBar]) -> String {
          <h1>baton run report: {name}</h1>\n"
     );
     header(&mut out, report);
+    let critical: HashSet<&str> = report
+        .critical_path
+        .tasks
+        .iter()
+        .map(String::as_str)
+        .collect();
+    out.push_str(FILTER);
     out.push_str("<h2>Timeline</h2>\n");
     legend(&mut out);
-    svg::timeline(&mut out, report, attempts);
+    svg::timeline(&mut out, report, attempts, &critical);
     out.push_str("<h2>Tasks</h2>\n");
-    table(&mut out, report);
-    out.push_str("</body>\n</html>\n");
+    table(&mut out, report, &critical, logs);
+    let _ = write!(out, "<script>\n{SCRIPT}</script>\n</body>\n</html>\n");
     out
 }
+
+/// The filter: which tasks the timeline and the table show. Its state is also read from the
+/// page's address (`report.html#failed,retried,critical,text=deploy`), so a filtered view can be
+/// linked to.
+const FILTER: &str = "<form class=\"filter\" id=\"filter\" onsubmit=\"return false\">Show only: \
+<label><input type=\"checkbox\" name=\"failed\"> failed or timed out</label> \
+<label><input type=\"checkbox\" name=\"retried\"> retried</label> \
+<label><input type=\"checkbox\" name=\"critical\"> on the critical path</label> \
+<label>task <input type=\"search\" name=\"text\" placeholder=\"id contains\"></label> \
+<output name=\"shown\"></output></form>\n";
+
+/// The filter's script: plain DOM, nothing fetched.
+const SCRIPT: &str = include_str!("filter.js");
 
 /// The outcome, duration, totals and critical path.
 fn header(out: &mut String, report: &RunReport) {
@@ -158,32 +185,25 @@ fn legend(out: &mut String) {
     );
 }
 
-/// The task table.
-fn table(out: &mut String, report: &RunReport) {
-    let critical: std::collections::HashSet<&str> = report
-        .critical_path
-        .tasks
-        .iter()
-        .map(String::as_str)
-        .collect();
+/// The task table; a failed or timed-out task's row is followed by its log's path and last
+/// lines.
+fn table(out: &mut String, report: &RunReport, critical: &HashSet<&str>, logs: &Path) {
     out.push_str(
         "<table class=\"tasks\">\n<thead><tr><th>Task</th><th>State</th><th>Attempts</th>\
          <th>Wait</th><th>Run time</th><th>Error</th><th>Compensation</th></tr></thead>\n<tbody>\n",
     );
+    let mut tails = 0;
     for task in report.tasks() {
         let id = &*task.id;
-        let row_class = if critical.contains(id) {
-            " class=\"critical\""
-        } else {
-            ""
-        };
+        let escaped = escape(id);
+        let is_critical = critical.contains(id);
         let compensation = match &task.compensation {
             None => String::new(),
             Some(c) => {
-                let plural = if c.attempts == 1 { "" } else { "s" };
+                let attempts = count(c.attempts, "attempt", "attempts");
                 match &c.error {
-                    None => format!("undone ({} attempt{plural})", c.attempts),
-                    Some(error) => format!("FAILED ({} attempt{plural}): {error}", c.attempts),
+                    None => format!("undone ({attempts})"),
+                    Some(error) => format!("FAILED ({attempts}): {error}"),
                 }
             }
         };
@@ -195,13 +215,19 @@ fn table(out: &mut String, report: &RunReport) {
             }
             (Some(error), _) => error.clone(),
         };
+        let attributes =
+            svg::filter_attributes(&escaped, task.state, task.attempts > 1, is_critical);
         let _ = writeln!(
             out,
-            "<tr{row_class} data-task=\"{escaped}\"><td class=\"task\">{escaped}</td>\
+            "<tr{row_class} {attributes}><td class=\"task\">{escaped}</td>\
              <td class=\"state {state}\">{state}</td><td class=\"num\">{attempts}</td>\
              <td class=\"num\">{wait}</td><td class=\"num\">{run}</td>\
              <td class=\"error\">{error}</td><td class=\"error\">{compensation}</td></tr>",
-            escaped = escape(id),
+            row_class = if is_critical {
+                " class=\"critical\""
+            } else {
+                ""
+            },
             state = task.state.as_str(),
             attempts = task.attempts,
             wait = human(task.wait),
@@ -209,6 +235,29 @@ fn table(out: &mut String, report: &RunReport) {
             error = escape(&error),
             compensation = escape(&compensation),
         );
+        if matches!(task.state, TaskState::Failed | TaskState::TimedOut) {
+            let path = logs.join(log_name(id));
+            let lines = if tails < TAILS {
+                tails += 1;
+                match tail(&path, TAIL_LINES) {
+                    Ok(tail) if tail.lines.is_empty() => "(empty)".to_owned(),
+                    Ok(tail) => tail.lines.join("\n"),
+                    Err(error) => format!("(cannot read it: {error})"),
+                }
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                out,
+                "<tr class=\"log\" {attributes}><td colspan=\"7\">log: <code>{}</code>{}</td></tr>",
+                escape(&path.to_string_lossy()),
+                if lines.is_empty() {
+                    String::new()
+                } else {
+                    format!("<pre class=\"tail\">{}</pre>", escape(&lines))
+                }
+            );
+        }
     }
     out.push_str("</tbody>\n</table>\n");
 }
@@ -253,6 +302,50 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_failed_task_shows_its_log_tail_and_path() {
+        let report = saga_report().await;
+        let dir = std::env::temp_dir().join(format!("baton-html-tail-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let log: String = (1..=15).map(|i| format!("out {i} <b>\n")).collect();
+        std::fs::write(dir.join("flaky.log"), log).unwrap();
+        let html = render(&report, &[], &dir);
+        std::fs::remove_dir_all(&dir).unwrap();
+        let tail = html
+            .split("<pre class=\"tail\">")
+            .nth(1)
+            .and_then(|rest| rest.split("</pre>").next())
+            .unwrap_or_else(|| panic!("no tail in {html}"));
+        let lines: Vec<&str> = tail.lines().collect();
+        assert_eq!(lines.len(), TAIL_LINES, "{tail}");
+        assert_eq!(lines[0], "out 6 &lt;b&gt;");
+        assert_eq!(lines[9], "out 15 &lt;b&gt;");
+        assert!(html.contains(&format!(
+            "{}</code>",
+            escape(&dir.join("flaky.log").to_string_lossy())
+        )));
+    }
+
+    /// Drawing is linear in tasks and bars: the page of a 20,000-task run with one bar each is
+    /// drawn, and has a row and a bar per task (the old drawing scanned every bar for each row).
+    #[tokio::test]
+    async fn a_large_report_has_a_row_and_a_bar_per_task() {
+        let orchestrator = Orchestrator::builder().workers(2).build().unwrap();
+        let mut builder = Workflow::builder("large");
+        for i in 0..20_000 {
+            builder = builder.task(Task::new(format!("t{i}"), |_| async { Ok(()) }));
+        }
+        let report = orchestrator.run(&builder.build().unwrap()).await.unwrap();
+        let bars: Vec<AttemptBar> = report
+            .tasks()
+            .iter()
+            .map(|t| AttemptBar::new(&*t.id, Phase::Run, 1, ms(0), ms(1), Ending::Succeeded))
+            .collect();
+        let html = render(&report, &bars, Path::new("logs"));
+        assert_eq!(count(&html, "<div class=\"task-row"), 20_000);
+        assert_eq!(count(&html, "<rect class=\"attempt succeeded\""), 20_000);
+    }
+
+    #[tokio::test]
     async fn user_strings_are_escaped_everywhere() {
         let mut report = saga_report().await;
         report.tasks_mut()[0].id = "<script>alert('id')</script>&".into();
@@ -265,8 +358,10 @@ mod tests {
             ms(5),
             Ending::Succeeded,
         );
-        let html = render(&report, &[bar]);
-        assert!(!html.contains("<script>"), "{html}");
+        let html = render(&report, &[bar], Path::new("logs"));
+        // The one script is the page's own filter.
+        assert_eq!(count(&html, "<script"), 1, "{html}");
+        assert!(html.contains("<script>\n// The report's filter"), "{html}");
         assert!(!html.contains("alert('id')"), "{html}");
         assert!(
             html.contains("data-task=\"&lt;script&gt;alert(&#39;id&#39;)&lt;/script&gt;&amp;\""),
@@ -280,9 +375,10 @@ mod tests {
             html.contains("<title>baton run report: saga &lt;&amp;&gt; &quot;demo&quot;</title>"),
             "{html}"
         );
-        // Every `&` in the page starts a character reference.
-        for (i, _) in html.match_indices('&') {
-            let rest = &html[i..];
+        // Every `&` in the page (but the filter's script) starts a character reference.
+        let page = html.split("<script>").next().unwrap();
+        for (i, _) in page.match_indices('&') {
+            let rest = &page[i..];
             assert!(
                 ["&amp;", "&lt;", "&gt;", "&quot;", "&#39;", "&rarr;"]
                     .iter()
@@ -319,7 +415,7 @@ mod tests {
             ),
             AttemptBar::new("ghost", Phase::Run, 1, ms(0), ms(1), Ending::Failed),
         ];
-        let html = render(&report, &bars);
+        let html = render(&report, &bars, Path::new("logs"));
         assert_eq!(count(&html, "<rect class=\"attempt "), 4, "{html}");
         assert_eq!(count(&html, "<rect class=\"compensation "), 2, "{html}");
         assert_eq!(
@@ -347,11 +443,18 @@ mod tests {
             html.contains("skipped: dependency `flaky` did not succeed"),
             "{html}"
         );
-        // The table: one row per task, with the attempts the report counted.
+        // The table: one row per task, with the attempts the report counted, and the failed
+        // task's log below its row.
         assert_eq!(
             count(&html, "<tr data-task=") + count(&html, "<tr class=\"critical\" data-task="),
             3
         );
+        assert_eq!(
+            count(&html, "<tr class=\"log\" data-task=\"flaky\""),
+            1,
+            "{html}"
+        );
+        assert!(html.contains("log: <code>logs/flaky.log</code>"), "{html}");
         assert!(html.contains("Rollback: compensated setup"), "{html}");
     }
 
@@ -359,11 +462,12 @@ mod tests {
     async fn the_critical_path_is_marked() {
         let mut report = saga_report().await;
         report.critical_path.tasks = vec!["setup".into(), "flaky".into()];
-        let html = render(&report, &[]);
-        assert!(html.contains("<g class=\"task-row critical\" data-task=\"setup\""));
-        assert!(html.contains("<g class=\"task-row critical\" data-task=\"flaky\""));
-        assert!(html.contains("<g class=\"task-row\" data-task=\"after\""));
-        assert_eq!(count(&html, "<rect class=\"critical-row\""), 2);
+        let html = render(&report, &[], Path::new("logs"));
+        assert!(html.contains("<div class=\"task-row critical\" data-task=\"setup\""));
+        assert!(html.contains("<div class=\"task-row critical\" data-task=\"flaky\""));
+        assert!(html.contains("<div class=\"task-row\" data-task=\"after\""));
+        // Two timeline rows, two table rows, and the failed task's log row.
+        assert_eq!(count(&html, "data-critical=\"true\""), 5, "{html}");
         assert_eq!(count(&html, "<tr class=\"critical\" data-task="), 2);
         assert!(html.contains("Critical path ("), "{html}");
         assert!(html.contains("setup &rarr; flaky</p>"), "{html}");
@@ -402,7 +506,7 @@ mod tests {
             .collect();
         assert_eq!(compensations.len(), 1, "{bars:#?}");
         assert_eq!(compensations[0].ending, Ending::Succeeded);
-        let html = render(&report, &bars);
+        let html = render(&report, &bars, Path::new("logs"));
         assert_eq!(
             count(&html, "<rect class=\"attempt ") as u64,
             report.totals.attempts

@@ -1,6 +1,9 @@
-//! The timeline of the HTML report as a static SVG: an axis with round ticks, one row per task,
-//! one bar per attempt, retry waits as dotted gaps, compensations as thinner dashed bars.
+//! The timeline of the HTML report: an axis with round ticks that stays in view while the page
+//! scrolls, then one row per task, each an HTML block (so that the filter can hide it) with a
+//! small SVG of its attempts: one bar per attempt, retry waits as dotted gaps, compensations as
+//! thinner dashed bars.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -11,14 +14,11 @@ use crate::escape::html as escape;
 use crate::phase::Phase;
 use crate::summary::human;
 
-/// Geometry of the timeline, in SVG user units.
-const LABEL_WIDTH: f64 = 200.0;
+/// Geometry of a row's SVG, in user units (the label is HTML, beside it).
 const PLOT_WIDTH: f64 = 800.0;
-const RIGHT_MARGIN: f64 = 24.0;
-const AXIS_HEIGHT: f64 = 28.0;
+const MARGIN: f64 = 12.0;
+const AXIS_HEIGHT: f64 = 24.0;
 const ROW_HEIGHT: f64 = 28.0;
-/// The longest task label drawn in the timeline (the table shows whole ids).
-const LABEL_CHARS: usize = 26;
 
 /// `{:.3}` seconds, for data attributes.
 fn secs(d: Duration) -> String {
@@ -47,19 +47,28 @@ fn tick_label(value: f64, step: f64) -> String {
     format!("{value:.decimals$}s")
 }
 
-/// `text` cut to `max` characters, with an ellipsis when cut.
-fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_owned()
-    } else {
-        let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
-        cut.push('\u{2026}');
-        cut
-    }
+/// The attributes the filter reads, shared by a task's timeline row and its table row:
+/// `data-task`, `data-state`, `data-retried`, `data-critical`.
+pub(super) fn filter_attributes(
+    escaped_id: &str,
+    state: TaskState,
+    retried: bool,
+    critical: bool,
+) -> String {
+    format!(
+        "data-task=\"{escaped_id}\" data-state=\"{}\" data-retried=\"{retried}\" data-critical=\"{critical}\"",
+        state.as_str()
+    )
 }
 
-/// The SVG timeline.
-pub(super) fn timeline(out: &mut String, report: &RunReport, attempts: &[AttemptBar]) {
+/// The timeline: the sticky axis, then a row per task. Linear in tasks and bars: the bars are
+/// grouped by task once.
+pub(super) fn timeline(
+    out: &mut String,
+    report: &RunReport,
+    attempts: &[AttemptBar],
+    critical: &HashSet<&str>,
+) {
     let span = attempts
         .iter()
         .map(|b| b.end)
@@ -68,117 +77,81 @@ pub(super) fn timeline(out: &mut String, report: &RunReport, attempts: &[Attempt
         .unwrap_or_default()
         .as_secs_f64()
         .max(1e-3);
-    let x = |d: Duration| LABEL_WIDTH + d.as_secs_f64() / span * PLOT_WIDTH;
-    let rows = report.tasks().len();
-    let width = LABEL_WIDTH + PLOT_WIDTH + RIGHT_MARGIN;
-    let height = AXIS_HEIGHT + ROW_HEIGHT * rows as f64 + 4.0;
-    let _ = writeln!(
-        out,
-        "<svg class=\"timeline\" role=\"img\" aria-label=\"timeline of the run's attempts\" \
-         viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\">"
-    );
-
-    // The axis: ticks and their grid lines.
+    let x = |d: Duration| MARGIN + d.as_secs_f64() / span * PLOT_WIDTH;
+    let width = PLOT_WIDTH + 2.0 * MARGIN;
     let step = tick_step(span);
-    out.push_str("<g class=\"axis\">\n");
-    let mut i = 0u32;
-    loop {
-        let value = step * f64::from(i);
-        if value > span * 1.0001 {
-            break;
-        }
-        let tx = LABEL_WIDTH + value / span * PLOT_WIDTH;
-        let _ = writeln!(
+    let ticks: Vec<(f64, String)> = (0u32..)
+        .map(|i| step * f64::from(i))
+        .take_while(|value| *value <= span * 1.0001)
+        .map(|value| (MARGIN + value / span * PLOT_WIDTH, tick_label(value, step)))
+        .collect();
+
+    let mut by_task: HashMap<&str, Vec<&AttemptBar>> = HashMap::new();
+    for bar in attempts {
+        by_task.entry(bar.task.as_str()).or_default().push(bar);
+    }
+
+    out.push_str(
+        "<div class=\"timeline\" role=\"img\" aria-label=\"timeline of the run's attempts\">\n\
+         <div class=\"axis-row\"><div class=\"label\"></div>",
+    );
+    let _ = write!(
+        out,
+        "<svg class=\"axis\" viewBox=\"0 0 {width} {AXIS_HEIGHT}\">"
+    );
+    for (tx, label) in &ticks {
+        let _ = write!(
             out,
-            "<line x1=\"{tx:.1}\" y1=\"{y1}\" x2=\"{tx:.1}\" y2=\"{height}\"/>\
-             <text x=\"{tx:.1}\" y=\"{ty}\" text-anchor=\"middle\">{}</text>",
-            tick_label(value, step),
+            "<line x1=\"{tx:.1}\" y1=\"{y1}\" x2=\"{tx:.1}\" y2=\"{AXIS_HEIGHT}\"/>\
+             <text x=\"{tx:.1}\" y=\"{ty}\" text-anchor=\"middle\">{label}</text>",
             y1 = AXIS_HEIGHT - 6.0,
             ty = AXIS_HEIGHT - 10.0,
         );
-        i += 1;
     }
-    out.push_str("</g>\n");
+    out.push_str("</svg></div>\n");
 
-    let critical: std::collections::HashSet<&str> = report
-        .critical_path
-        .tasks
-        .iter()
-        .map(String::as_str)
-        .collect();
-    for (row, task) in report.tasks().iter().enumerate() {
+    for task in report.tasks() {
         let id = &*task.id;
         let escaped = escape(id);
-        let top = AXIS_HEIGHT + ROW_HEIGHT * row as f64;
         let is_critical = critical.contains(id);
-        let class = if is_critical {
-            "task-row critical"
-        } else {
-            "task-row"
-        };
-        let _ = writeln!(
+        let mut runs: Vec<&AttemptBar> = Vec::new();
+        let mut compensations: Vec<&AttemptBar> = Vec::new();
+        for bar in by_task.get(id).into_iter().flatten() {
+            match bar.phase {
+                Phase::Run => runs.push(bar),
+                Phase::Compensate => compensations.push(bar),
+            }
+        }
+        runs.sort_by_key(|b| (b.start, b.attempt));
+        let _ = write!(
             out,
-            "<g class=\"{class}\" data-task=\"{escaped}\" data-state=\"{}\">",
-            task.state.as_str()
+            "<div class=\"task-row{}\" {}><div class=\"label\" title=\"{escaped}\">{}{escaped}</div>\
+             <svg viewBox=\"0 0 {width} {ROW_HEIGHT}\">",
+            if is_critical { " critical" } else { "" },
+            filter_attributes(&escaped, task.state, task.attempts > 1, is_critical),
+            if is_critical { "\u{2605} " } else { "" },
         );
-        if is_critical {
-            let _ = writeln!(
+        for (tx, _) in &ticks {
+            let _ = write!(
                 out,
-                "<rect class=\"critical-row\" x=\"1\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" rx=\"3\"/>",
-                top + 1.0,
-                width - 2.0,
-                ROW_HEIGHT - 2.0
+                "<line class=\"grid\" x1=\"{tx:.1}\" y1=\"0\" x2=\"{tx:.1}\" y2=\"{ROW_HEIGHT}\"/>"
             );
         }
-        let _ = writeln!(
-            out,
-            "<text class=\"label{}\" x=\"8\" y=\"{:.1}\"><title>{escaped}</title>{}{}</text>",
-            if is_critical { " critical" } else { "" },
-            top + 18.0,
-            if is_critical { "\u{2605} " } else { "" },
-            escape(&truncate(id, LABEL_CHARS))
-        );
-
-        let mut runs: Vec<&AttemptBar> = attempts
-            .iter()
-            .filter(|b| b.task == id && b.phase == Phase::Run)
-            .collect();
-        runs.sort_by_key(|b| (b.start, b.attempt));
         // Retry waits: a dotted line across the gap between consecutive attempts.
         for pair in runs.windows(2) {
             let (from, to) = (x(pair[0].end), x(pair[1].start));
             if to > from {
-                let _ = writeln!(
+                let _ = write!(
                     out,
-                    "<line class=\"wait\" x1=\"{from:.1}\" y1=\"{y:.1}\" x2=\"{to:.1}\" y2=\"{y:.1}\"/>",
-                    y = top + 10.0
+                    "<line class=\"wait\" x1=\"{from:.1}\" y1=\"10\" x2=\"{to:.1}\" y2=\"10\"/>"
                 );
             }
         }
         for bar in &runs {
-            draw_bar(
-                out,
-                bar,
-                &escaped,
-                x(bar.start),
-                x(bar.end),
-                top + 4.0,
-                12.0,
-            );
+            draw_bar(out, bar, &escaped, x(bar.start), x(bar.end), 4.0, 12.0);
         }
-        let compensations = attempts
-            .iter()
-            .filter(|b| b.task == id && b.phase == Phase::Compensate);
-        for bar in compensations {
-            draw_bar(
-                out,
-                bar,
-                &escaped,
-                x(bar.start),
-                x(bar.end),
-                top + 18.0,
-                7.0,
-            );
+        for bar in &compensations {
+            draw_bar(out, bar, &escaped, x(bar.start), x(bar.end), 18.0, 7.0);
         }
         if runs.is_empty() {
             let note = match (task.state, &task.error) {
@@ -186,17 +159,16 @@ pub(super) fn timeline(out: &mut String, report: &RunReport, attempts: &[Attempt
                 (TaskState::Skipped, None) => "skipped".to_owned(),
                 (state, _) => format!("{state} (never started)"),
             };
-            let _ = writeln!(
+            let _ = write!(
                 out,
-                "<text class=\"note\" x=\"{:.1}\" y=\"{:.1}\">{}</text>",
-                LABEL_WIDTH + 6.0,
-                top + 16.0,
+                "<text class=\"note\" x=\"{:.1}\" y=\"18\">{}</text>",
+                MARGIN + 6.0,
                 escape(&note)
             );
         }
-        out.push_str("</g>\n");
+        out.push_str("</svg></div>\n");
     }
-    out.push_str("</svg>\n");
+    out.push_str("</div>\n");
 }
 
 /// One bar: `<rect class="attempt failed" data-task=... data-attempt=...>` (or `compensation`).
@@ -211,9 +183,9 @@ fn draw_bar(
 ) {
     let kind = match bar.phase {
         Phase::Compensate => "compensation",
-        _ => "attempt",
+        Phase::Run => "attempt",
     };
-    let _ = writeln!(
+    let _ = write!(
         out,
         "<rect class=\"{kind} {ending}\" data-task=\"{escaped_task}\" data-attempt=\"{attempt}\" \
          data-start=\"{start}\" data-end=\"{end}\" x=\"{x1:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" \
@@ -242,7 +214,5 @@ mod tests {
         assert_eq!(tick_step(700.0), 200.0);
         assert_eq!(tick_label(0.4, 0.2), "0.4s");
         assert_eq!(tick_label(4.0, 2.0), "4s");
-        assert_eq!(truncate("abcdef", 4), "abc\u{2026}");
-        assert_eq!(truncate("abc", 4), "abc");
     }
 }

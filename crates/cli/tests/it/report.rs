@@ -49,11 +49,12 @@ fn the_html_report_is_self_contained_and_has_a_bar_per_attempt() {
         html.contains("<title>baton run report: flaky</title>"),
         "{html}"
     );
-    for external in [
-        "http://", "https://", "src=", "href=", "<script", "<link", "@import",
-    ] {
+    for external in ["http://", "https://", "src=", "href=", "<link", "@import"] {
         assert!(!html.contains(external), "{external} in {html}");
     }
+    // One script, inline: the filter's.
+    assert_eq!(html.matches("<script").count(), 1, "{html}");
+    assert!(html.contains("<script>\n// The report's filter"), "{html}");
     for id in ["fetch", "report"] {
         assert!(
             html.contains(&format!("data-task=\"{id}\"")),
@@ -81,11 +82,11 @@ fn the_html_report_is_self_contained_and_has_a_bar_per_attempt() {
     assert_eq!(html.matches("<line class=\"wait\"").count(), 2, "{html}");
     // fetch then report decided the run's length.
     assert!(
-        html.contains("<g class=\"task-row critical\" data-task=\"fetch\""),
+        html.contains("<div class=\"task-row critical\" data-task=\"fetch\""),
         "{html}"
     );
     assert!(
-        html.contains("<g class=\"task-row critical\" data-task=\"report\""),
+        html.contains("<div class=\"task-row critical\" data-task=\"report\""),
         "{html}"
     );
     assert!(html.contains("data-outcome=\"succeeded\""), "{html}");
@@ -106,17 +107,47 @@ fn report_folders_are_created_and_an_unwritable_path_fails_the_run_naming_it() {
     );
     assert_eq!(out.code, Some(0), "{out:?}");
     assert!(dir.join("missing/dir/r.html").is_file());
-    // ...but a path under a file cannot be written.
-    let out = run_in(
-        &dir,
-        &["run", "one.toml", "-q", "--report", "one.toml/r.html"],
-    );
+    // ...but a path under a file cannot be written: said before anything runs (exit 2).
+    let runs_before = super::run_dirs(&dir).len();
+    for (flag, path) in [
+        ("--report", "one.toml/r.html"),
+        ("--report-json", "one.toml/r.json"),
+    ] {
+        let out = run_in(&dir, &["run", "one.toml", "-q", flag, path]);
+        assert_eq!(out.code, Some(2), "{out:?}");
+        assert_eq!(
+            out.stderr,
+            format!("baton: cannot write the report to {path}: one.toml is not a directory\n"),
+            "{out:?}"
+        );
+        assert_eq!(out.stdout, "", "{out:?}");
+    }
+    assert_eq!(super::run_dirs(&dir).len(), runs_before, "nothing ran");
+}
+
+#[test]
+fn a_report_that_cannot_be_written_at_the_end_still_leaves_the_summary() {
+    // /dev/full takes the temporary file's creation (it is a device in /dev, where a file cannot
+    // be created by most users), so point the report at a folder that vanishes during the run.
+    let dir = scratch("report-vanishes");
+    std::fs::write(
+        dir.join("one.toml"),
+        "[workflow]\nname = \"one\"\n\n[[task]]\nid = \"t\"\nrun = \"rm -r out\"\n",
+    )
+    .unwrap();
+    let out = run_in(&dir, &["run", "one.toml", "--report-json", "out/r.json"]);
     assert_eq!(out.code, Some(1), "{out:?}");
     assert!(
+        out.stdout
+            .contains("workflow \"one\" succeeded: 1 task in "),
+        "the summary is printed: {out:?}"
+    );
+    assert!(
         out.stderr
-            .contains("cannot write the report to one.toml/r.html: "),
+            .contains("baton: cannot write the report to out/r.json: "),
         "{out:?}"
     );
+    assert!(!dir.join("out/r.json").exists());
 }
 
 /// `chromium` or `chromium-browser`, if one is on PATH.
