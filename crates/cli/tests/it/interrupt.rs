@@ -160,3 +160,114 @@ run = "trap '' TERM; echo $$ > shell.pid; sleep 60 & echo $! > sleep.pid; wait"
     assert!(gone(shell), "the shell {shell} survived");
     assert!(gone(sleep), "the sleep {sleep} survived");
 }
+
+/// Waits for `child` to exit within `limit`; its status, or `None` (and the child killed).
+fn exit_within(child: std::process::Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let pid = Pid::from_raw(child.id() as i32);
+    let (done_tx, done) = mpsc::channel();
+    let mut child = child;
+    std::thread::spawn(move || {
+        let _ = done_tx.send(child.wait());
+    });
+    match done.recv_timeout(limit) {
+        Ok(status) => Some(status.unwrap()),
+        Err(_) => {
+            let _ = kill(pid, Signal::SIGKILL);
+            None
+        }
+    }
+}
+
+#[test]
+fn a_second_sigint_stops_a_hanging_compensation_and_every_one_after_it() {
+    let dir = scratch("interrupt-compensation");
+    // `charge` fails, so `reserve` is compensated; its compensation ignores SIGTERM and hangs,
+    // and would be retried ten times (the default compensation policy).
+    std::fs::write(
+        dir.join("saga.toml"),
+        r#"[workflow]
+name = "hanging"
+saga = true
+
+[[task]]
+id = "reserve"
+run = "true"
+compensate = "trap '' TERM; echo $$ >> compensation.pids; sleep 60 & wait"
+
+[[task]]
+id = "charge"
+needs = ["reserve"]
+run = "exit 1"
+"#,
+    )
+    .unwrap();
+    let child = baton()
+        .args(["run", "saga.toml", "--grace", "60s"])
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let first = pid_in(&dir.join("compensation.pids"));
+    let baton_pid = Pid::from_raw(child.id() as i32);
+    kill(baton_pid, Signal::SIGINT).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    kill(baton_pid, Signal::SIGINT).unwrap();
+    let status = exit_within(child, Duration::from_secs(20)).expect(
+        "baton exits soon after the second SIGINT, without spending the compensation's retries",
+    );
+    assert_eq!(status.code(), Some(130));
+    assert!(gone(first), "the compensation {first} survived");
+    let started = std::fs::read_to_string(dir.join("compensation.pids")).unwrap();
+    assert_eq!(
+        started.lines().count(),
+        1,
+        "a compensation started after the abort: {started}"
+    );
+}
+
+#[test]
+fn kill_9_of_baton_takes_every_command_and_its_background_jobs_with_it() {
+    let dir = scratch("kill-9");
+    std::fs::write(
+        dir.join("wf.toml"),
+        r#"[workflow]
+name = "orphans"
+
+[[task]]
+id = "a"
+run = "sleep 1000 & echo $! > a.pid; sleep 1000 | cat & wait"
+
+[[task]]
+id = "b"
+run = "echo $$ > b.pid; exec sleep 1000"
+"#,
+    )
+    .unwrap();
+    let mut child = baton()
+        .args(["run", "wf.toml", "-q"])
+        .current_dir(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (a, b) = (pid_in(&dir.join("a.pid")), pid_in(&dir.join("b.pid")));
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).unwrap();
+    child.wait().unwrap();
+    let killed = std::time::Instant::now();
+    assert!(gone(a), "the background job {a} outlived baton");
+    assert!(gone(b), "the command {b} outlived baton");
+    // The watchdog acts as soon as the pipe closes: well within a second on an idle machine (the
+    // bound is loose for a loaded one).
+    assert!(
+        killed.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        killed.elapsed()
+    );
+    // The logs say what had started, and nothing claims to have finished.
+    let [run] = &crate::run_dirs(&dir)[..] else {
+        panic!("one run directory expected");
+    };
+    let log = std::fs::read_to_string(run.join("a.log")).unwrap();
+    assert_eq!(log, "--- attempt 1 ---\n");
+}

@@ -225,3 +225,116 @@ run = "echo second"
         "{second}"
     );
 }
+
+#[test]
+fn a_retry_after_a_timeout_runs_its_command_with_its_whole_timeout() {
+    let dir = scratch("timeout-retry");
+    // The first attempt ignores SIGTERM, so its teardown takes the whole grace period (1 s),
+    // longer than the timeout (300 ms); the second attempt must still run its command.
+    std::fs::write(
+        dir.join("wf.toml"),
+        r#"[workflow]
+name = "stubborn"
+
+[[task]]
+id = "slow"
+timeout = "300ms"
+retry = { strategy = "fixed", delay = "10ms", attempts = 2 }
+run = '''
+if [ "$BATON_ATTEMPT" = 2 ]; then echo ran > second-attempt-ran; exit 0; fi
+trap '' TERM
+sleep 30 &
+wait
+'''
+"#,
+    )
+    .unwrap();
+    let out = run_in(&dir, &["run", "wf.toml", "--grace", "1s"]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("second-attempt-ran")).unwrap(),
+        "ran\n"
+    );
+    assert!(
+        out.stderr
+            .contains("slow       attempt 1 failed: timed out after 300ms; retrying in 0.01s"),
+        "{out:?}"
+    );
+    let [run] = &run_dirs(&dir)[..] else {
+        panic!("one run directory expected");
+    };
+    let log = std::fs::read_to_string(run.join("slow.log")).unwrap();
+    assert_eq!(
+        log,
+        "--- attempt 1 ---\n--- attempt 1: timed out after 300ms ---\n\
+         --- attempt 2 ---\n--- attempt 2: exit status 0 ---\n"
+    );
+}
+
+#[test]
+fn a_workflow_timeout_says_which_timeout_ended_each_task() {
+    let dir = scratch("workflow-timeout");
+    std::fs::write(
+        dir.join("wf.toml"),
+        r#"[workflow]
+name = "deadline"
+timeout = "300ms"
+max_parallel = 1
+
+[[task]]
+id = "long"
+run = "sleep 30"
+
+[[task]]
+id = "never"
+needs = ["long"]
+run = "true"
+"#,
+    )
+    .unwrap();
+    let out = run_in(&dir, &["run", "wf.toml", "--grace", "100ms"]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(
+        out.stdout
+            .contains("\nlong timed_out: the workflow's timeout of 300ms passed\n"),
+        "{out:?}"
+    );
+    assert!(
+        out.stdout.contains(
+            "workflow \"deadline\" timed out (the workflow's timeout of 300ms passed): 2 tasks in "
+        ),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn control_characters_from_commands_and_files_never_reach_the_terminal_raw() {
+    let dir = scratch("escapes");
+    std::fs::write(
+        dir.join("wf.toml"),
+        "[workflow]\nname = \"escapes\"\n\n[[task]]\nid = \"noisy\"\n\
+         run = \"printf 'ok\\\\033[2J\\\\007\\\\n'; exit 4\"\n",
+    )
+    .unwrap();
+    let out = run_in(&dir, &["run", "wf.toml"]);
+    assert_eq!(out.code, Some(1), "{out:?}");
+    assert!(out.stdout.contains("  | ok\\u{1b}[2J\\u{7}\n"), "{out:?}");
+    // A key with an escape sequence in it, reported as unknown.
+    std::fs::write(
+        dir.join("bad.toml"),
+        "[workflow]\nname = \"w\"\n\"col\\u001b[31mour\" = 1\n[[task]]\nid = \"t\"\nrun = \"true\"\n",
+    )
+    .unwrap();
+    let bad = run_in(&dir, &["validate", "bad.toml"]);
+    assert_eq!(bad.code, Some(2), "{bad:?}");
+    assert!(
+        bad.stderr.contains("unknown field `col\\u{1b}[31mour`"),
+        "{bad:?}"
+    );
+    for text in [&out.stdout, &out.stderr, &bad.stderr] {
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text:?}"
+        );
+    }
+}
