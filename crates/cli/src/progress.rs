@@ -40,10 +40,14 @@ pub(crate) enum Update {
     Notice(String),
 }
 
+/// Where progress goes: stdout (JSON events) and stderr (everything else), or buffers in tests.
+type Sink = Box<dyn Write + Send>;
+
 /// Shows a run's events as they come.
-#[derive(Debug)]
 pub(crate) struct Progress {
     mode: Mode,
+    out: Sink,
+    err: Sink,
     width: usize,
     total: usize,
     done: usize,
@@ -53,9 +57,34 @@ pub(crate) struct Progress {
     started: Option<Instant>,
 }
 
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Progress")
+            .field("mode", &self.mode)
+            .field("done", &self.done)
+            .field("total", &self.total)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Progress {
     /// Progress in `mode` for a workflow with these task ids.
     pub(crate) fn new<'a>(mode: Mode, task_ids: impl IntoIterator<Item = &'a str>) -> Self {
+        Self::with_sinks(
+            mode,
+            task_ids,
+            Box::new(std::io::stdout()),
+            Box::new(std::io::stderr()),
+        )
+    }
+
+    /// Progress writing to `out` and `err` in place of stdout and stderr.
+    fn with_sinks<'a>(
+        mode: Mode,
+        task_ids: impl IntoIterator<Item = &'a str>,
+        out: Sink,
+        err: Sink,
+    ) -> Self {
         let (mut width, mut total) = (10, 0);
         for id in task_ids {
             width = width.max(terminal(id).chars().count());
@@ -63,6 +92,8 @@ impl Progress {
         }
         Self {
             mode,
+            out,
+            err,
             width,
             total,
             done: 0,
@@ -104,14 +135,13 @@ impl Progress {
             Mode::Quiet => {}
             Mode::Json => {
                 if let Ok(json) = serde_json::to_string(event) {
-                    let mut out = std::io::stdout().lock();
-                    let _ = writeln!(out, "{json}");
-                    let _ = out.flush();
+                    let _ = writeln!(self.out, "{json}");
+                    let _ = self.out.flush();
                 }
             }
             Mode::Lines => {
                 if let Some(line) = line(event, self.width) {
-                    let _ = writeln!(std::io::stderr().lock(), "{line}");
+                    let _ = writeln!(self.err, "{line}");
                 }
             }
             Mode::Live => {
@@ -140,7 +170,7 @@ impl Progress {
         match self.mode {
             Mode::Live => self.redraw(Some(text), None, true),
             _ => {
-                let _ = writeln!(std::io::stderr().lock(), "{text}");
+                let _ = writeln!(self.err, "{text}");
             }
         }
     }
@@ -155,28 +185,32 @@ impl Progress {
     /// Clears the live line, prints `lasting` on a line of its own if given, then draws the
     /// status at `at` (or now) unless `status` is false.
     fn redraw(&mut self, lasting: Option<&str>, at: Option<Duration>, status: bool) {
-        let mut err = std::io::stderr().lock();
+        let mut text = String::new();
         if self.drawn {
-            let _ = write!(err, "\r\x1b[2K");
+            text.push_str("\r\x1b[2K");
             self.drawn = false;
         }
-        if let Some(text) = lasting {
-            let _ = writeln!(err, "{text}");
+        if let Some(lasting) = lasting {
+            text.push_str(lasting);
+            text.push('\n');
         }
         if status {
             let at = at
                 .or_else(|| self.started.map(|s| s.elapsed()))
                 .unwrap_or_default();
-            let _ = write!(err, "{}", self.status(at));
+            text.push_str(&self.status(at));
             self.drawn = true;
         }
-        let _ = err.flush();
+        // One write: the line is never seen half redrawn.
+        let _ = self.err.write_all(text.as_bytes());
+        let _ = self.err.flush();
     }
 
     /// Clears the live status line, if one is drawn.
     pub(crate) fn finish(&mut self) {
         if self.drawn {
-            let _ = write!(std::io::stderr().lock(), "\r\x1b[2K");
+            let _ = write!(self.err, "\r\x1b[2K");
+            let _ = self.err.flush();
             self.drawn = false;
         }
     }
@@ -360,6 +394,66 @@ mod tests {
             Some(&"run finished: failed (b)"),
             "{texts:#?}"
         );
+    }
+
+    /// A sink the test can read back.
+    #[derive(Clone, Default)]
+    struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Shared {
+        fn take(&self) -> String {
+            String::from_utf8(std::mem::take(&mut *self.0.lock().unwrap())).unwrap()
+        }
+    }
+
+    #[tokio::test]
+    async fn the_live_line_ticks_and_notices_get_a_line_of_their_own() {
+        let err = Shared::default();
+        let mut progress = Progress::with_sinks(
+            Mode::Live,
+            ["a", "b", "c"],
+            Box::new(Shared::default()),
+            Box::new(err.clone()),
+        );
+        let events = events().await;
+        progress.event(&events[0]); // run started: a lasting line, then the status
+        let first = err.take();
+        assert!(first.starts_with("["), "{first:?}");
+        assert!(
+            first.contains("run started: workflow \"demo\", 3 tasks\n["),
+            "{first:?}"
+        );
+        // With no event, a tick redraws the line in place with the time now.
+        std::thread::sleep(Duration::from_millis(30));
+        progress.tick();
+        let ticked = err.take();
+        assert!(ticked.starts_with("\r\x1b[2K["), "{ticked:?}");
+        assert!(ticked.ends_with("0/3 done"), "{ticked:?}");
+        assert_ne!(
+            ticked.trim_start_matches("\r\x1b[2K"),
+            first.lines().last().unwrap()
+        );
+        // A notice clears the line, takes a line of its own, and the status comes back below it.
+        progress.notice("baton: SIGINT: cancelling the run");
+        let notice = err.take();
+        assert!(
+            notice.starts_with("\r\x1b[2Kbaton: SIGINT: cancelling the run\n["),
+            "{notice:?}"
+        );
+        progress.finish();
+        assert_eq!(err.take(), "\r\x1b[2K");
+        progress.tick();
+        assert_eq!(err.take(), "", "no line to redraw after the end");
     }
 
     #[tokio::test]

@@ -17,6 +17,17 @@ fn help_and_version_exit_zero() {
             "{help:?}"
         );
     }
+    // `help` takes help itself, and any command's name.
+    for args in [
+        &["help", "--help"][..],
+        &["help", "-h"],
+        &["help"],
+        &["help", "run"],
+    ] {
+        let help = run_in(&dir, args);
+        assert_eq!(help.code, Some(0), "{args:?}: {help:?}");
+        assert!(help.stdout.starts_with("baton"), "{args:?}: {help:?}");
+    }
     let version = run_in(&dir, &["--version"]);
     assert_eq!(version.code, Some(0));
     assert_eq!(

@@ -85,3 +85,46 @@ fn every_example_validates_graphs_and_runs() {
         }
     }
 }
+
+#[test]
+fn the_commands_in_each_example_header_work_from_the_repository_root() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for example in examples() {
+        let text = std::fs::read_to_string(&example).unwrap();
+        let commands: Vec<Vec<&str>> = text
+            .lines()
+            .take_while(|l| l.starts_with('#'))
+            .filter_map(|l| l.strip_prefix("#   "))
+            .map(|l| l.split('#').next().unwrap().split_whitespace().collect())
+            .collect();
+        assert!(
+            !commands.is_empty(),
+            "{}: no command in its header",
+            example.display()
+        );
+        for words in commands {
+            // `VAR=value baton ...`: the variables do not change what is checked here.
+            let words: Vec<&str> = words.into_iter().skip_while(|w| w.contains('=')).collect();
+            assert_eq!(words[0], "baton", "{}: {words:?}", example.display());
+            let (command, file) = (words[1], words[2]);
+            assert!(
+                root.join(file).is_file(),
+                "{}: {file} does not exist from the root",
+                example.display()
+            );
+            // `run` would leave a run directory in the source tree: `validate` reads the same file.
+            let checked = if command == "run" {
+                "validate"
+            } else {
+                command
+            };
+            let out = run_in(&root, &[checked, file]);
+            assert_eq!(
+                out.code,
+                Some(0),
+                "{}: baton {checked} {file}: {out:?}",
+                example.display()
+            );
+        }
+    }
+}

@@ -174,17 +174,41 @@ fn chromium_renders_one_bar_per_attempt() {
     };
     let (dir, _html, attempts) = flaky_run("report-chromium");
     let page = dir.join("report.html").canonicalize().unwrap();
+    let (dom, output) = dump_dom(&browser, &dir, &format!("file://{}", page.display()));
+    assert!(output.success(), "{output}: {dom}");
+    assert!(
+        dom.contains("<title>baton run report: flaky</title>"),
+        "{dom}"
+    );
+    assert_eq!(
+        dom.matches("<rect class=\"attempt ").count() as u64,
+        attempts,
+        "{dom}"
+    );
+    assert_eq!(
+        dom.matches("<rect class=\"attempt failed\" data-task=\"fetch\"")
+            .count(),
+        2,
+        "{dom}"
+    );
+}
+
+/// The DOM Chromium builds from `url` (scripts run), and how the browser exited.
+fn dump_dom(browser: &Path, dir: &Path, url: &str) -> (String, std::process::ExitStatus) {
     let profile = dir.join("chromium-profile");
-    let child = Command::new(&browser)
+    let child = Command::new(browser)
         .args([
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
             "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg("--dump-dom")
-        .arg(format!("file://{}", page.display()))
+        .arg(url)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -206,27 +230,49 @@ fn chromium_renders_one_bar_per_attempt() {
             );
         }
     };
-    let dom = String::from_utf8_lossy(&output.stdout);
+    let dom = String::from_utf8_lossy(&output.stdout).into_owned();
+    (dom, output.status)
+}
+
+#[test]
+fn chromium_applies_the_filter_named_in_the_address() {
+    let Some(browser) = chromium() else {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "chromium is not installed, and CI=true requires this test to run"
+        );
+        println!("chromium not installed: skipped");
+        return;
+    };
+    let (dir, _html, _) = flaky_run("report-filter");
+    let page = dir.join("report.html").canonicalize().unwrap();
+    // `fetch` was retried, `report` was not.
+    let (dom, status) = dump_dom(
+        &browser,
+        &dir,
+        &format!("file://{}#retried", page.display()),
+    );
+    assert!(status.success(), "{status}: {dom}");
+    let row = |id: &str| -> String {
+        let start = dom
+            .find(&format!("class=\"task-row critical\" data-task=\"{id}\""))
+            .unwrap_or_else(|| panic!("no row for {id} in {dom}"));
+        let open = dom[..start].rfind('<').unwrap();
+        dom[open..dom[open..].find('>').unwrap() + open].to_owned()
+    };
+    assert!(!row("fetch").contains("hidden"), "{}", row("fetch"));
+    assert!(row("report").contains("hidden"), "{}", row("report"));
     assert!(
-        output.status.success(),
-        "{}: {}\n{}",
-        output.status,
-        dom,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        dom.contains("<title>baton run report: flaky</title>"),
+        dom.contains("<input type=\"checkbox\" name=\"retried\""),
         "{dom}"
     );
-    assert_eq!(
-        dom.matches("<rect class=\"attempt ").count() as u64,
-        attempts,
-        "{dom}"
+    assert!(dom.contains(">1 of 2 tasks</output>"), "{dom}");
+    // A text filter: only ids containing "rep".
+    let (dom, _) = dump_dom(
+        &browser,
+        &dir,
+        &format!("file://{}#text=rep", page.display()),
     );
-    assert_eq!(
-        dom.matches("<rect class=\"attempt failed\" data-task=\"fetch\"")
-            .count(),
-        2,
-        "{dom}"
-    );
+    assert!(dom.contains(">1 of 2 tasks</output>"), "{dom}");
 }
