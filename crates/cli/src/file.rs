@@ -17,6 +17,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use crate::limits;
+use crate::suggest::suggest;
 
 /// One problem in a workflow file: where (a byte range of the source), which field (a path such
 /// as `task[2].needs[0]`), and what is wrong.
@@ -321,38 +322,6 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
-/// The closest of `candidates` to `word`, if close enough to be a likely typo.
-pub(crate) fn suggest<'c>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'c str>,
-) -> Option<&'c str> {
-    let limit = (word.chars().count() / 3).max(1);
-    candidates
-        .into_iter()
-        .map(|c| (edit_distance(word, c), c))
-        .filter(|&(d, c)| d <= limit && c != word)
-        .min_by_key(|&(d, _)| d)
-        .map(|(_, c)| c)
-}
-
-/// Levenshtein distance, by characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (above + 1)
-                .min(row[j] + 1)
-                .min(diagonal + usize::from(ca != cb));
-            diagonal = above;
-        }
-    }
-    row[b.len()]
-}
-
 /// Reads values, collecting problems.
 #[derive(Debug, Default)]
 struct Walker {
@@ -510,7 +479,8 @@ impl Walker {
         }
     }
 
-    fn duration(&mut self, value: &Value<'_>, path: &str) -> Option<Located<Duration>> {
+    /// A timeout: a duration string, more than zero and at most the limit.
+    fn timeout(&mut self, value: &Value<'_>, path: &str) -> Option<Located<Duration>> {
         let text = match value.get_ref() {
             DeValue::String(s) => s.to_string(),
             other => {
@@ -526,6 +496,10 @@ impl Walker {
             }
         };
         match humantime::parse_duration(&text) {
+            Ok(d) if d.is_zero() => {
+                self.push(value.span(), path, "a timeout must be greater than zero");
+                None
+            }
             Ok(d) => match limits::check_duration(d, &text) {
                 Ok(d) => Some(Located {
                     value: d,
@@ -732,7 +706,7 @@ impl Walker {
             file.saga = saga;
         }
         if let Some((_, v)) = entry(table, "timeout") {
-            file.timeout = self.duration(v, "workflow.timeout");
+            file.timeout = self.timeout(v, "workflow.timeout");
         }
     }
 
@@ -746,7 +720,7 @@ impl Walker {
             file.retry = self.policy(v, "defaults.retry");
         }
         if let Some((_, v)) = entry(table, "timeout") {
-            defaults.timeout = self.duration(v, "defaults.timeout");
+            defaults.timeout = self.timeout(v, "defaults.timeout");
         }
         if let Some((_, v)) = entry(table, "priority") {
             defaults.priority = self.priority(v, "defaults.priority");
@@ -807,7 +781,7 @@ impl Walker {
             task.retry = self.policy(v, &field("retry"));
         }
         if let Some((_, v)) = entry(table, "timeout") {
-            task.timeout = self.duration(v, &field("timeout"));
+            task.timeout = self.timeout(v, &field("timeout"));
         }
         if let Some((_, v)) = entry(table, "compensate") {
             task.compensate = self.non_empty_string(v, &field("compensate"));
@@ -899,6 +873,11 @@ impl Walker {
                 self.push(id.span.clone(), &id.path, message);
             }
         }
+        let offered: std::collections::HashSet<&str> = file
+            .agents
+            .iter()
+            .flat_map(|a| a.capabilities.iter().map(|c| c.value.as_str()))
+            .collect();
         for task in &file.tasks {
             for (i, capability) in task.requires.iter().enumerate() {
                 let path = format!("task[{}].requires[{i}]", task.index);
@@ -908,11 +887,7 @@ impl Walker {
                         capability.value
                     );
                     self.push(capability.span.clone(), path, message);
-                } else if !file
-                    .agents
-                    .iter()
-                    .any(|a| a.capabilities.iter().any(|c| c.value == capability.value))
-                {
+                } else if !offered.contains(capability.value.as_str()) {
                     let message = format!("no [[agent]] has the capability {:?}", capability.value);
                     self.push(capability.span.clone(), path, message);
                 }
@@ -1112,13 +1087,5 @@ mod tests {
             }
             prop_assert!(problems.windows(2).all(|w| w[0].span.start <= w[1].span.start));
         }
-    }
-
-    #[test]
-    fn suggestions_need_to_be_close() {
-        assert_eq!(suggest("fetc", ["fetch", "build"]), Some("fetch"));
-        assert_eq!(suggest("zzzz", ["fetch", "build"]), None);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
     }
 }

@@ -122,6 +122,7 @@ mod phase;
 mod progress;
 mod report_html;
 mod run;
+mod suggest;
 mod summary;
 pub mod validate;
 

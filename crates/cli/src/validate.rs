@@ -8,6 +8,7 @@ use baton_orchestrator::{Problem as GraphProblem, Task, Workflow, WorkflowError,
 
 use crate::escape::terminal;
 use crate::file::{self, Diagnostic, LineIndex, TaskDef, WorkflowFile};
+use crate::suggest::Suggestions;
 
 /// A valid workflow file: what it says, and where it is.
 #[derive(Debug, Clone)]
@@ -239,11 +240,16 @@ pub fn check(path: &Path, source: &str) -> Result<Plan, Invalid> {
     if let (false, Err((graph, positions))) = (unreadable, built) {
         // A `task` key that is not an array of tables already explains why there is no task.
         let tasks_unreadable = problems.iter().any(|d| d.path == "task");
+        let suggestions = Suggestions::new(
+            file.tasks
+                .iter()
+                .filter_map(|t| Some(t.id.as_ref()?.value.as_str())),
+        );
         problems.extend(
             graph
                 .iter()
                 .filter(|p| !(tasks_unreadable && **p == WorkflowProblem::Empty))
-                .map(|p| locate(&file, &index, &positions, p)),
+                .map(|p| locate(&file, &index, &positions, &suggestions, p)),
         );
     }
     problems.sort_by_key(|d| (d.span.start, d.span.end));
@@ -277,8 +283,9 @@ pub fn check(path: &Path, source: &str) -> Result<Plan, Invalid> {
 /// could not start there. A `cwd` set in `[defaults]` is reported once, where it is written.
 fn missing_cwds(file: &WorkflowFile, dir: &Path) -> Vec<Diagnostic> {
     let mut problems: Vec<Diagnostic> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for cwd in file.tasks.iter().filter_map(|t| t.cwd.as_ref()) {
-        if problems.iter().any(|p| p.span == cwd.span) {
+        if !seen.insert(cwd.span.start) {
             continue;
         }
         let full = dir.join(&cwd.value);
@@ -343,6 +350,7 @@ fn locate(
     file: &WorkflowFile,
     index: &LineIndex<'_>,
     positions: &[usize],
+    suggestions: &Suggestions<'_>,
     problem: &WorkflowProblem,
 ) -> Diagnostic {
     let task = |position: usize| &file.tasks[positions[position]];
@@ -355,8 +363,8 @@ fn locate(
             ..
         }) => {
             let need = &task(*position).needs[*dependency_index];
-            let ids = file.tasks.iter().filter_map(|t| t.id.as_ref());
-            let hint = file::suggest(dependency, ids.map(|id| id.value.as_str()))
+            let hint = suggestions
+                .best(dependency)
                 .map(|s| format!(" (did you mean \"{s}\"?)"))
                 .unwrap_or_default();
             Diagnostic::new(
@@ -416,33 +424,7 @@ fn locate(
                 ),
             }
         }
-        WorkflowProblem::ZeroTimeout { task: id } => {
-            let timeout = file
-                .tasks
-                .iter()
-                .filter(|t| t.id.as_ref().is_some_and(|i| &i.value == id))
-                .find_map(|t| t.timeout.as_ref().filter(|t| t.value.is_zero()));
-            match timeout {
-                Some(t) => Diagnostic::new(
-                    t.span.clone(),
-                    t.path.clone(),
-                    "a timeout must be greater than zero",
-                ),
-                None => header(),
-            }
-        }
-        WorkflowProblem::ZeroRunTimeout => match &file.timeout {
-            Some(t) => Diagnostic::new(
-                t.span.clone(),
-                t.path.clone(),
-                "a timeout must be greater than zero",
-            ),
-            None => header(),
-        },
-        WorkflowProblem::ZeroParallelism => match &file.max_parallel {
-            Some(n) => Diagnostic::new(n.span.clone(), n.path.clone(), "must be at least 1, got 0"),
-            None => header(),
-        },
+        // Zero timeouts and parallelism are refused where the file is read: these cannot come.
         WorkflowProblem::Empty => Diagnostic::new(
             file.header.clone(),
             "task",

@@ -9,6 +9,7 @@ mod interrupt;
 mod invalid;
 mod report;
 mod run;
+mod scale;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
