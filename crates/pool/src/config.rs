@@ -88,7 +88,10 @@ impl PoolBuilder {
         Self::default()
     }
 
-    /// Workers kept even when idle (started by `build`). May be 0: the first job then starts one.
+    /// Workers kept even when idle. `build` starts up to 64 of them; the others start when a job
+    /// finds every started worker with work, so a large minimum costs nothing until work needs
+    /// it (no slot is allocated and no worker polled for it before). May be 0: the first job
+    /// then starts one.
     pub fn min_workers(mut self, n: usize) -> Self {
         self.min_workers = n;
         self

@@ -20,7 +20,7 @@ use crate::balance::Balancer;
 use crate::error::SubmitError;
 use crate::job::{Job, JobId, OutcomeKind};
 use crate::shutdown::{ShutdownReport, Tally};
-use crate::slot::{Queue, Slot, SlotView};
+use crate::slot::{Queue, Slot, SlotView, Slots};
 use crate::worker::Worker;
 
 /// New jobs are accepted.
@@ -29,6 +29,10 @@ pub(crate) const ACCEPTING: u8 = 1;
 pub(crate) const CLOSING: u8 = 2;
 /// The drain deadline passed: workers cancel what is left, then exit.
 pub(crate) const ABORTING: u8 = 4;
+
+/// The most workers a pool starts when it is built; the others of `min_workers` start when work
+/// finds every started worker busy.
+pub(crate) const EAGER_WORKERS: usize = 64;
 
 /// Validated settings.
 #[derive(Debug, Clone)]
@@ -59,7 +63,7 @@ impl Refusal {
 
 #[derive(Debug)]
 pub(crate) struct Core {
-    pub(crate) slots: Box<[Slot]>,
+    pub(crate) slots: Slots,
     pub(crate) config: Config,
     pub(crate) balancer: Arc<dyn Balancer>,
     pub(crate) runtime: Handle,
@@ -92,9 +96,7 @@ impl Core {
         balancer: Arc<dyn Balancer>,
         runtime: Handle,
     ) -> Arc<Self> {
-        let slots = (0..config.max_workers)
-            .map(|i| Slot::new(weights.get(i).copied().unwrap_or(1)))
-            .collect();
+        let slots = Slots::new(config.max_workers, weights);
         let core = Arc::new(Self {
             slots,
             config,
@@ -116,8 +118,10 @@ impl Core {
             report: tokio::sync::Mutex::new(None),
         });
         {
+            // Warm workers, but never more than a few: the rest of `min_workers` start as work
+            // needs them (see `choose` and `grow_for`), so a large limit costs nothing up front.
             let _scale = core.lock_scale();
-            for i in 0..core.config.min_workers {
+            for i in 0..core.config.min_workers.min(EAGER_WORKERS) {
                 core.start_worker(i);
             }
         }
@@ -188,6 +192,7 @@ impl Core {
     pub(crate) fn dispatch_batch(self: &Arc<Self>, jobs: &mut Vec<Job>) {
         // The share per worker is fixed up front: recomputed from what is left, it would shrink
         // each round and lock the same queues again.
+        self.grow_for(jobs.len());
         let mut per_worker = None;
         while !jobs.is_empty() {
             if !self.accepting() {
@@ -221,7 +226,8 @@ impl Core {
         })
     }
 
-    /// Picks a worker with the balancer and locks its queue.
+    /// Picks a worker with the balancer and locks its queue. Below `min_workers`, a job whose
+    /// pick already has work starts a worker of its own instead.
     fn choose(self: &Arc<Self>) -> Result<(&Slot, MutexGuard<'_, Queue>, usize), Refusal> {
         loop {
             let n = self.active.load(Acquire);
@@ -229,11 +235,18 @@ impl Core {
                 self.start_first_worker()?;
                 continue;
             }
-            let pick = match self.balancer.pick(&SlotView(&self.slots[..n])) {
+            let view = SlotView {
+                slots: &self.slots,
+                n,
+            };
+            let pick = match self.balancer.pick(&view) {
                 Some(i) if i < n => i,
                 _ => 0,
             };
-            let slot = &self.slots[pick];
+            let slot = self.slots.get(pick);
+            if n < self.config.min_workers && slot.in_flight() > 0 && self.start_next(n) {
+                continue;
+            }
             let queue = slot.intake.lock();
             if queue.closed {
                 // Its worker retired after we read `active` (which it lowered first): pick again.
@@ -261,7 +274,7 @@ impl Core {
         capacity: usize,
     ) -> Result<(&Slot, MutexGuard<'_, Queue>, usize), Refusal> {
         for k in 1..n {
-            let slot = &self.slots[(full + k) % n];
+            let slot = &self.slots.get((full + k) % n);
             let queue = slot.intake.lock();
             if !queue.closed && queue.jobs.len() < capacity {
                 return Ok((slot, queue, n));
@@ -271,6 +284,40 @@ impl Core {
             Err(Refusal::Full(capacity))
         } else {
             Err(Refusal::ShuttingDown)
+        }
+    }
+
+    /// Starts worker `n` if `n` workers are active and the pool accepts work; true if it did.
+    fn start_next(self: &Arc<Self>, n: usize) -> bool {
+        let _scale = self.lock_scale();
+        if self.active.load(Acquire) != n || n >= self.config.max_workers || !self.accepting() {
+            return false;
+        }
+        self.start_worker(n);
+        true
+    }
+
+    /// Below `min_workers`, starts as many workers as `jobs` new jobs need beyond the idle ones
+    /// (up to `min_workers`), so that a batch spreads as single jobs would.
+    fn grow_for(self: &Arc<Self>, jobs: usize) {
+        let n = self.active.load(Acquire);
+        if n >= self.config.min_workers {
+            return;
+        }
+        let idle = (0..n)
+            .filter(|&i| self.slots.get(i).in_flight() == 0)
+            .count();
+        let wanted = (n + jobs.saturating_sub(idle)).min(self.config.min_workers);
+        if wanted <= n {
+            return;
+        }
+        let _scale = self.lock_scale();
+        while self.accepting() {
+            let active = self.active.load(Acquire);
+            if active >= wanted {
+                break;
+            }
+            self.start_worker(active);
         }
     }
 
@@ -295,14 +342,14 @@ impl Core {
         if n >= self.config.max_workers || !self.accepting() {
             return;
         }
-        if self.slots[..n].iter().all(Slot::busy) {
+        if (0..n).all(|i| self.slots.get(i).busy()) {
             self.start_worker(n);
         }
     }
 
     /// Starts the worker of slot `index` (which must be `active`). Call with the scale lock held.
     fn start_worker(self: &Arc<Self>, index: usize) {
-        self.slots[index].intake.lock().closed = false;
+        self.slots.get(index).intake.lock().closed = false;
         self.live.fetch_add(1, SeqCst);
         self.active.store(index + 1, Release);
         tracing::debug!(worker = index, "pool worker started");
@@ -322,7 +369,7 @@ impl Core {
         }
         // Lower `active` first, so submitters that find the queue closed pick among the others.
         self.active.store(index, SeqCst);
-        let mut queue = self.slots[index].intake.lock();
+        let mut queue = self.slots.get(index).intake.lock();
         if !queue.jobs.is_empty() {
             self.active.store(n, SeqCst);
             return false;
@@ -340,15 +387,18 @@ impl Core {
 
     /// Wakes the worker of slot `index` if it is parked on its queue.
     pub(crate) fn wake(&self, index: usize) {
-        let waker = self.slots[index].intake.lock().waker.take();
+        let waker = self.slots.get(index).intake.lock().waker.take();
         if let Some(w) = waker {
             w.wake();
         }
     }
 
     fn wake_all(&self) {
-        for i in 0..self.slots.len() {
-            self.wake(i);
+        for slot in self.slots.allocated() {
+            let waker = slot.intake.lock().waker.take();
+            if let Some(waker) = waker {
+                waker.wake();
+            }
         }
     }
 
@@ -407,7 +457,7 @@ impl Core {
 
     /// Jobs accepted, ever.
     pub(crate) fn submitted(&self) -> u64 {
-        self.slots.iter().map(|s| s.intake.accepted()).sum()
+        self.slots.allocated().map(|s| s.intake.accepted()).sum()
     }
 
     /// True when every job accepted so far has reached an outcome.
@@ -419,7 +469,7 @@ impl Core {
     fn is_idle(&self) -> bool {
         let finished: u64 = self
             .slots
-            .iter()
+            .allocated()
             .map(|s| s.counters.finished.load(SeqCst))
             .sum();
         fence(SeqCst);

@@ -1,6 +1,8 @@
-//! A worker slot: the queue submitters push to and the counters its worker writes.
+//! A worker slot: the queue submitters push to and the counters its worker writes, and
+//! [`Slots`], where they are kept.
 //!
-//! The pool has `max_workers` slots, created up front; slots `0..active` have a worker. Submitters
+//! A pool may have up to `max_workers` slots, allocated as workers first need them (see
+//! [`Slots`]); slots `0..active` have a worker. Submitters
 //! touch only the slot's queue line (the mutex, the queue, `pushed`, `len`); the worker writes its
 //! counters on their own cache lines, each with plain loads and stores (one writer at a time: the
 //! slot's current worker), so recording a job costs no read-modify-write.
@@ -10,7 +12,7 @@ use std::sync::atomic::{
     AtomicU64, AtomicUsize,
     Ordering::{Acquire, Relaxed, Release},
 };
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::Waker;
 
 use crate::balance::Candidates;
@@ -197,17 +199,115 @@ impl Slot {
     }
 }
 
-/// The pool's active slots as balancer candidates, read lazily.
-pub(crate) struct SlotView<'a>(pub(crate) &'a [Slot]);
+/// How many slots the first segment of [`Slots`] holds (a power of two); each next one doubles.
+const FIRST: usize = 16;
+/// Enough segments for any index a `usize` can hold.
+const SEGMENTS: usize = usize::BITS as usize - FIRST.trailing_zeros() as usize;
+
+/// The pool's slots, allocated a segment at a time as workers first need them: segment `k` holds
+/// `FIRST << k` slots, so a slot is found with one leading-zeros count, nothing is allocated per
+/// configured worker up front, and a pool allowed 10,000 workers that runs 8 holds 16 slots.
+/// Segments are allocated in order (workers start at the next index), so the allocated slots
+/// are a prefix.
+#[derive(Debug)]
+pub(crate) struct Slots {
+    segments: [OnceLock<Box<[Slot]>>; SEGMENTS],
+    /// The weight of each slot that has one set (later slots weigh 1).
+    weights: Box<[u32]>,
+    /// The most slots there may be.
+    max: usize,
+}
+
+impl Slots {
+    /// Room for `max` slots, slot `i` weighing `weights[i]` (1 past the list); none allocated.
+    pub(crate) fn new(max: usize, weights: &[u32]) -> Self {
+        Self {
+            segments: std::array::from_fn(|_| OnceLock::new()),
+            weights: weights.into(),
+            max,
+        }
+    }
+
+    /// The segment of slot `index`, and its place there.
+    #[inline]
+    fn locate(index: usize) -> (usize, usize) {
+        let shifted = index + FIRST;
+        let segment =
+            (usize::BITS - 1 - shifted.leading_zeros()) as usize - FIRST.trailing_zeros() as usize;
+        (segment, shifted - (FIRST << segment))
+    }
+
+    /// Slot `index` (below `max`), allocating its segment if no worker needed it yet.
+    #[inline]
+    pub(crate) fn get(&self, index: usize) -> &Slot {
+        let (segment, offset) = Self::locate(index);
+        &self.segments[segment].get_or_init(|| self.allocate(segment))[offset]
+    }
+
+    #[cold]
+    fn allocate(&self, segment: usize) -> Box<[Slot]> {
+        let start = (FIRST << segment) - FIRST;
+        let end = ((FIRST << (segment + 1)) - FIRST)
+            .min(self.max)
+            .max(start + 1);
+        (start..end)
+            .map(|i| Slot::new(self.weights.get(i).copied().unwrap_or(1)))
+            .collect()
+    }
+
+    /// The slots allocated so far, in index order.
+    pub(crate) fn allocated(&self) -> impl Iterator<Item = &Slot> {
+        self.segments
+            .iter()
+            .map_while(OnceLock::get)
+            .flat_map(|segment| segment.iter())
+    }
+}
+
+/// The pool's first `n` slots (the active ones) as balancer candidates, read lazily.
+pub(crate) struct SlotView<'a> {
+    pub(crate) slots: &'a Slots,
+    pub(crate) n: usize,
+}
 
 impl Candidates for SlotView<'_> {
     fn len(&self) -> usize {
-        self.0.len()
+        self.n
     }
     fn in_flight(&self, index: usize) -> usize {
-        self.0[index].in_flight()
+        self.slots.get(index).in_flight()
     }
     fn weight(&self, index: usize) -> u32 {
-        self.0[index].weight
+        self.slots.get(index).weight
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_are_found_across_segments_and_allocated_only_when_reached() {
+        let slots = Slots::new(10_000, &[5, 6]);
+        assert_eq!(slots.allocated().count(), 0);
+        assert_eq!(Slots::locate(0), (0, 0));
+        assert_eq!(Slots::locate(15), (0, 15));
+        assert_eq!(Slots::locate(16), (1, 0));
+        assert_eq!(Slots::locate(47), (1, 31));
+        assert_eq!(Slots::locate(48), (2, 0));
+        assert_eq!(slots.get(1).weight, 6);
+        assert_eq!(slots.get(2).weight, 1);
+        assert_eq!(slots.allocated().count(), FIRST);
+        for i in 0..10_000 {
+            assert!(std::ptr::eq(slots.get(i), slots.get(i)));
+        }
+        assert_eq!(
+            slots.allocated().count(),
+            10_000,
+            "the last segment stops at the maximum"
+        );
+        let small = Slots::new(3, &[]);
+        small.get(2);
+        assert_eq!(small.allocated().count(), 3);
     }
 }

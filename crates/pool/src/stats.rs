@@ -77,7 +77,7 @@ pub struct WorkerStats {
 }
 
 pub(crate) fn snapshot(core: &Core) -> PoolStats {
-    let serving: Vec<bool> = core.slots.iter().map(|s| s.serving()).collect();
+    let serving: Vec<bool> = core.slots.allocated().map(|s| s.serving()).collect();
     let mut stats = PoolStats {
         workers: serving.iter().filter(|&&s| s).count(),
         min_workers: core.config.min_workers,
@@ -91,13 +91,13 @@ pub(crate) fn snapshot(core: &Core) -> PoolStats {
         panicked: 0,
         timed_out: 0,
         cancelled: 0,
-        per_worker: Vec::with_capacity(core.slots.len()),
+        per_worker: Vec::with_capacity(serving.len()),
         queue_wait: LatencySummary::default(),
         run_time: LatencySummary::default(),
     };
     let (mut wait, mut run) = (Merged::new(), Merged::new());
     let mut taken = 0;
-    for (index, slot) in core.slots.iter().enumerate() {
+    for (index, slot) in core.slots.allocated().enumerate() {
         let c = &slot.counters;
         // Outcomes before `taken`, `taken` before `submitted`: each is stored after the other by
         // the writers, so a later read is never behind an earlier one and nothing goes negative.

@@ -101,7 +101,7 @@ impl Worker {
             None => self.core.stamp(),
         };
         {
-            let counters = &self.core.slots[self.index].counters;
+            let counters = &self.core.slots.get(self.index).counters;
             counters.took();
             counters
                 .queue_wait
@@ -129,12 +129,12 @@ impl Worker {
         let end = self.core.stamp();
         self.last_end = Some(end);
         if !matches!(ended, Ended::Aborted) {
-            let counters = &self.core.slots[self.index].counters;
+            let counters = &self.core.slots.get(self.index).counters;
             counters.run_time.record(end.saturating_sub(start));
         }
         self.settle(job, ended, false);
         if waited {
-            self.core.slots[self.index].publish_done();
+            self.core.slots.get(self.index).publish_done();
         }
     }
 
@@ -149,7 +149,7 @@ impl Worker {
         // Jobs waiting behind this one go back to the queue, where idle siblings can steal them.
         self.return_batch();
         let core = self.core.clone();
-        let slot = &core.slots[self.index];
+        let slot = &core.slots.get(self.index);
         slot.publish_done();
         let mut sleep = pin!(timeout.map(|t| sleep_until(core.instant(start) + t)));
         let mut abort = pin!(core.abort_notify.notified());
@@ -183,7 +183,7 @@ impl Worker {
     /// Counts the job's outcome, drops its future and tells its handle, in that order: a handle
     /// that resolves sees the job counted and its future gone.
     fn settle(&mut self, mut job: Job, ended: Ended, take: bool) {
-        let counters = &self.core.slots[self.index].counters;
+        let counters = &self.core.slots.get(self.index).counters;
         if take {
             counters.took();
         }
@@ -219,7 +219,7 @@ impl Worker {
     /// Finds work for an empty batch: `Ready(true)` with jobs in the batch, `Ready(false)` to
     /// exit, `Pending` parked on the queue (and on the idle timer when the worker may retire).
     fn poll_refill(&mut self, cx: &mut Context<'_>) -> Poll<bool> {
-        self.core.slots[self.index].publish_done();
+        self.core.slots.get(self.index).publish_done();
         loop {
             if self.core.flags.load(Acquire) & ABORTING != 0 {
                 self.cancel_queued();
@@ -232,7 +232,7 @@ impl Worker {
             }
             self.last_end = None;
             {
-                let slot = &self.core.slots[self.index];
+                let slot = &self.core.slots.get(self.index);
                 let mut queue = slot.intake.lock();
                 if !queue.jobs.is_empty() {
                     continue; // a submitter pushed since we looked
@@ -294,7 +294,7 @@ impl Worker {
 
     /// Moves up to [`BATCH`] jobs from the worker's own queue into its batch.
     fn take_own(&mut self) -> bool {
-        let slot = &self.core.slots[self.index];
+        let slot = &self.core.slots.get(self.index);
         let mut queue = slot.intake.lock();
         if queue.jobs.is_empty() {
             return false;
@@ -309,7 +309,7 @@ impl Worker {
     fn steal(&mut self) -> bool {
         let active = self.core.active.load(Acquire);
         for k in 1..active {
-            let victim = &self.core.slots[(self.index + k) % active];
+            let victim = &self.core.slots.get((self.index + k) % active);
             if victim.intake.len_hint() == 0 {
                 continue;
             }
@@ -321,7 +321,7 @@ impl Worker {
             self.batch.extend(queue.jobs.drain(..n));
             victim.intake.note(&queue, -(n as i64));
             drop(queue);
-            let own = &self.core.slots[self.index].intake;
+            let own = &self.core.slots.get(self.index).intake;
             own.note(&own.lock(), n as i64);
             return true;
         }
@@ -334,7 +334,7 @@ impl Worker {
         if self.batch.is_empty() {
             return;
         }
-        let slot = &self.core.slots[self.index];
+        let slot = &self.core.slots.get(self.index);
         {
             let mut queue = slot.intake.lock();
             while let Some(job) = self.batch.pop_back() {
@@ -346,7 +346,7 @@ impl Worker {
             let active = self.core.active.load(Acquire);
             if let Some(sibling) = (1..active)
                 .map(|k| (self.index + k) % active)
-                .find(|&i| self.core.slots[i].intake.lock().waker.is_some())
+                .find(|&i| self.core.slots.get(i).intake.lock().waker.is_some())
             {
                 self.core.wake(sibling);
             }
@@ -357,7 +357,7 @@ impl Worker {
     fn cancel_queued(&mut self) {
         let mut jobs: Vec<Job> = self.batch.drain(..).collect();
         {
-            let intake = &self.core.slots[self.index].intake;
+            let intake = &self.core.slots.get(self.index).intake;
             let mut queue = intake.lock();
             queue.closed = true;
             queue.waker = None;
@@ -375,7 +375,7 @@ impl Drop for Worker {
         if !self.batch.is_empty() {
             // Dropped mid-run (the runtime is going away): the jobs go back to the queue, where
             // they stay until the pool is dropped and their handles resolve `Cancelled`.
-            let intake = &self.core.slots[self.index].intake;
+            let intake = &self.core.slots.get(self.index).intake;
             let mut queue = intake.lock();
             while let Some(job) = self.batch.pop_back() {
                 queue.jobs.push_front(job);

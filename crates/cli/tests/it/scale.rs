@@ -189,3 +189,24 @@ fn a_300_mb_log_leaves_baton_small() {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+#[test]
+fn ten_thousand_workers_cost_nothing_until_tasks_need_them() {
+    let dir = scratch("many-workers");
+    std::fs::write(
+        dir.join("one.toml"),
+        "[workflow]\nname = \"one\"\n\n[[task]]\nid = \"t\"\nrun = \"true\"\n",
+    )
+    .unwrap();
+    let cap = Duration::from_secs(60);
+    let one = measured(&dir, &["run", "one.toml", "-q", "--workers", "1"], cap);
+    let many = measured(&dir, &["run", "one.toml", "-q", "--workers", "10000"], cap);
+    assert_eq!((one.code, many.code), (Some(0), Some(0)));
+    println!("one worker: {one:?}; 10,000 workers: {many:?}");
+    // 10,000 started workers took about 100 MB and a second here.
+    assert!(
+        many.peak_kib < one.peak_kib + 16 * 1024,
+        "{many:?} against {one:?}"
+    );
+    assert!(many.cpu < one.cpu + 0.5, "{many:?} against {one:?}");
+}

@@ -122,3 +122,51 @@ async fn a_retiring_worker_strands_no_job() {
     let stats = pool.stats();
     assert_eq!((stats.succeeded, stats.queued, stats.running), (150, 0, 0));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_huge_fixed_pool_costs_little_until_work_needs_its_workers() {
+    // 10,000 workers allowed: `build` starts 64, and allocates no slot beyond their segments.
+    let pool = Pool::builder().workers(10_000).build().unwrap();
+    let built = pool.stats();
+    assert_eq!(built.workers, 64);
+    assert!(
+        built.per_worker.len() <= 128,
+        "{} slots",
+        built.per_worker.len()
+    );
+    // 300 jobs that wait at the same time all run at once: each starts a worker of its own.
+    let started = tokio::time::Instant::now();
+    let handles: Vec<_> = (0..300u32)
+        .map(|i| pool.submit(sleep_then(100, i)).unwrap())
+        .collect();
+    for (i, h) in (0u32..).zip(handles) {
+        assert_eq!(h.await, Outcome::Succeeded(i));
+    }
+    assert_eq!(started.elapsed(), ms(100), "they ran side by side");
+    let busy = pool.stats();
+    assert_eq!(busy.workers, 300);
+    assert!(
+        busy.per_worker.len() < 512,
+        "{} slots",
+        busy.per_worker.len()
+    );
+    // Workers below the minimum stay.
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert_eq!(pool.stats().workers, 300);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_batch_on_a_huge_pool_starts_the_workers_it_needs() {
+    let pool = Pool::builder().workers(10_000).build().unwrap();
+    let (mut jobs, handles): (Vec<baton_pool::Job>, Vec<_>) = (0..200u32)
+        .map(|i| baton_pool::Job::new(sleep_then(100, i)))
+        .unzip();
+    let started = tokio::time::Instant::now();
+    pool.submit_batch(&mut jobs);
+    assert!(jobs.is_empty());
+    for (i, h) in (0u32..).zip(handles) {
+        assert_eq!(h.await, Outcome::Succeeded(i));
+    }
+    assert_eq!(started.elapsed(), ms(100), "the batch ran side by side");
+    assert_eq!(pool.stats().workers, 200);
+}
