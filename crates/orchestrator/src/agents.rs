@@ -5,9 +5,14 @@
 //! When an agent turns `Unhealthy`, expires or is deregistered, the attempts running on it are
 //! interrupted: each ends as a failed attempt ("agent lost"), which the task's retry policy
 //! counts and retries, on another agent.
+//!
+//! The executor's [`capacity`](Executor::capacity) is the sum of its available agents' own:
+//! it grows as agents are added (or recover) and shrinks as they are lost, and the orchestrator
+//! follows it, so parallelism tracks the agents there are.
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use baton_agents::{AgentSpec, Health, RegisterError, Registry, RegistryEvent};
@@ -16,12 +21,16 @@ use baton_pool::balance::Balancer;
 use baton_saga::CancelToken;
 
 use crate::error::{BuildError, TaskError};
-use crate::executor::{Attempt, AttemptFuture, Executor};
+use crate::executor::{Attempt, AttemptFuture, Executor, Placement};
 
 /// One agent: where its attempts run, and the token that interrupts them if it is lost.
 struct Agent {
     executor: Arc<dyn Executor>,
     lost: CancelToken,
+    /// Whether it counts towards the capacity (not lost since it was added or recovered).
+    available: bool,
+    /// Its id, as attempts placed on it carry it.
+    name: Placement,
 }
 
 /// An [`Executor`] over a registry of agents (see the module docs).
@@ -50,7 +59,8 @@ pub struct AgentExecutor {
     registry: Registry,
     balancer: Arc<dyn Balancer>,
     agents: Arc<Mutex<HashMap<String, Agent>>>,
-    capacity: Mutex<usize>,
+    /// The sum of the available agents' capacities, kept as they come and go.
+    capacity: Arc<AtomicUsize>,
 }
 
 impl AgentExecutor {
@@ -60,28 +70,43 @@ impl AgentExecutor {
     pub fn new(registry: Registry, balancer: Arc<dyn Balancer>) -> Result<Self, BuildError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| BuildError::NoRuntime)?;
         let agents: Arc<Mutex<HashMap<String, Agent>>> = Arc::default();
+        let capacity = Arc::new(AtomicUsize::new(0));
         let mut events = registry.subscribe();
         let watched = Arc::downgrade(&agents);
+        let total = Arc::clone(&capacity);
         runtime.spawn(async move {
             while let Some(event) = events.recv().await {
-                let lost = match event {
+                let (id, available) = match event {
                     RegistryEvent::HealthChanged {
                         id,
                         to: Health::Unhealthy,
                         ..
                     }
                     | RegistryEvent::Expired { id }
-                    | RegistryEvent::Deregistered { id } => id,
+                    | RegistryEvent::Deregistered { id } => (id, false),
+                    RegistryEvent::HealthChanged { id, .. } => (id, true),
                     _ => continue,
                 };
                 let Some(agents) = watched.upgrade() else {
                     break;
                 };
                 let mut agents = agents.lock().unwrap_or_else(PoisonError::into_inner);
-                if let Some(agent) = agents.get_mut(&lost) {
+                let Some(agent) = agents.get_mut(&id) else {
+                    continue;
+                };
+                if !available {
                     // Interrupt what runs there; later attempts get a fresh token.
                     agent.lost.cancel();
                     agent.lost = CancelToken::new();
+                }
+                if agent.available != available {
+                    agent.available = available;
+                    let own = agent.executor.capacity();
+                    if available {
+                        total.fetch_add(own, SeqCst);
+                    } else {
+                        total.fetch_sub(own, SeqCst);
+                    }
                 }
             }
         });
@@ -89,7 +114,7 @@ impl AgentExecutor {
             registry,
             balancer,
             agents,
-            capacity: Mutex::new(0),
+            capacity,
         })
     }
 
@@ -97,19 +122,23 @@ impl AgentExecutor {
     /// [`Pool`](crate::Pool)). Its capacity adds to this executor's.
     pub fn add(&self, spec: AgentSpec, executor: impl Executor) -> Result<(), RegisterError> {
         let id = spec.id().to_owned();
+        let id_for_name = id.clone();
         let capacity = executor.capacity();
         self.registry.register(spec)?;
-        self.agents
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(
-                id,
-                Agent {
-                    executor: Arc::new(executor),
-                    lost: CancelToken::new(),
-                },
-            );
-        *self.capacity.lock().unwrap_or_else(PoisonError::into_inner) += capacity;
+        let mut agents = self.agents.lock().unwrap_or_else(PoisonError::into_inner);
+        let replaced = agents.insert(
+            id,
+            Agent {
+                executor: Arc::new(executor),
+                lost: CancelToken::new(),
+                available: true,
+                name: Arc::new(Arc::from(id_for_name.as_str())),
+            },
+        );
+        if let Some(old) = replaced.filter(|old| old.available) {
+            self.capacity.fetch_sub(old.executor.capacity(), SeqCst);
+        }
+        self.capacity.fetch_add(capacity, SeqCst);
         Ok(())
     }
 
@@ -121,7 +150,11 @@ impl AgentExecutor {
 
 impl Executor for AgentExecutor {
     fn capacity(&self) -> usize {
-        (*self.capacity.lock().unwrap_or_else(PoisonError::into_inner)).max(1)
+        self.capacity.load(SeqCst).max(1)
+    }
+
+    fn capacity_varies(&self) -> bool {
+        true
     }
 
     fn execute(&self, attempt: Attempt) {
@@ -137,20 +170,22 @@ impl Executor for AgentExecutor {
             let agents = self.agents.lock().unwrap_or_else(PoisonError::into_inner);
             agents
                 .get(selected.id())
-                .map(|a| (Arc::clone(&a.executor), a.lost.clone()))
+                .map(|a| (Arc::clone(&a.executor), a.lost.clone(), Arc::clone(&a.name)))
         };
-        let Some((executor, lost)) = agent else {
+        let Some((executor, lost, name)) = agent else {
             let (_, done) = attempt.into_parts();
             let message = format!("agent `{}` has no executor", selected.id());
             done.finish(Outcome::Failed(TaskError::msg(message)));
             return;
         };
         let Attempt {
-            future,
+            mut future,
             timeout,
-            done,
+            mut done,
             requires,
         } = attempt;
+        future.place(&name);
+        done.place(&name);
         let agent_id = selected.id().to_owned();
         let wrapped = async move {
             // The guard counts this attempt as the agent's work until it ends.

@@ -52,6 +52,7 @@ pub struct TaskContext {
     pub(crate) node: NodeId,
     pub(crate) attempt: u32,
     pub(crate) compensating: bool,
+    pub(crate) agent: Option<Arc<str>>,
 }
 
 impl TaskContext {
@@ -78,6 +79,12 @@ impl TaskContext {
     /// Which attempt this is, from 1.
     pub fn attempt(&self) -> u32 {
         self.attempt
+    }
+
+    /// The agent this attempt runs on, when the executor places attempts on agents (an
+    /// [`AgentExecutor`](crate::agents::AgentExecutor)); `None` on a plain pool.
+    pub fn agent(&self) -> Option<&str> {
+        self.agent.as_deref()
     }
 
     /// Whether this call is the task's compensation (a saga rolling back) rather than the task.

@@ -33,7 +33,8 @@ use crate::context::RunShared;
 use crate::error::{TaskError, timed_out_message};
 use crate::event::{Event, EventKind};
 use crate::executor::{
-    Attempt, AttemptFuture, Done, Executor, Finished, Inbox, Key, Stage, Start, TaskOutput,
+    Attempt, AttemptFuture, Done, Executor, Finished, Inbox, Key, Stage, Start, StartExtras,
+    TaskOutput,
 };
 use crate::faults::FaultPlan;
 use crate::metrics::Metrics;
@@ -174,10 +175,25 @@ impl Ctx<'_> {
 
     #[inline(never)]
     fn send(&mut self, run: &Run, node: Option<usize>, at: Instant, kind: EventKind) {
+        // An attempt's end says where it ran (recorded from its report just before).
+        let agent = match (&kind, node) {
+            (
+                EventKind::Succeeded { .. }
+                | EventKind::Retrying { .. }
+                | EventKind::Failed { .. }
+                | EventKind::TimedOut { .. }
+                | EventKind::CompensationRetrying { .. }
+                | EventKind::Compensated { .. }
+                | EventKind::CompensationFailed { .. },
+                Some(n),
+            ) => run.nodes[n].cold.as_ref().and_then(|c| c.agent.clone()),
+            _ => None,
+        };
         let event = Event {
             run: run.shared.id,
             at: at.saturating_duration_since(run.start),
             task: node.map(|n| Arc::clone(&run.shared.spec.ids[n])),
+            agent,
             kind,
         };
         // A subscriber that went away is dropped; the others still get every event of theirs.
@@ -224,6 +240,8 @@ struct NodeCold {
     permit: Option<OwnedPermit>,
     /// The task's span, when tracing is on.
     span: Option<Span>,
+    /// The agent its last attempt (or compensation attempt) ran on, if it was placed on one.
+    agent: Option<Arc<str>>,
     compensation_attempts: u32,
     /// The compensation failed for good (possibly before any attempt: it could not be queued).
     compensation_failed: bool,
@@ -611,11 +629,14 @@ impl Run {
             _ => None,
         };
         let span = self.nodes[node].cold.as_ref().and_then(|c| c.span.as_ref());
-        let span = span.filter(|s| !s.is_disabled()).map(|span| {
-            Box::new(if compensation {
-                tracing::info_span!(parent: span, "compensation", attempt)
-            } else {
-                tracing::info_span!(parent: span, "attempt", attempt)
+        let extras = span.filter(|s| !s.is_disabled()).map(|span| {
+            Box::new(StartExtras {
+                span: Some(if compensation {
+                    tracing::info_span!(parent: span, "compensation", attempt)
+                } else {
+                    tracing::info_span!(parent: span, "attempt", attempt)
+                }),
+                agent: None,
             })
         });
         let future = AttemptFuture {
@@ -625,7 +646,7 @@ impl Run {
                 attempt,
                 compensating: compensation,
                 fault,
-                span,
+                extras,
             }),
         };
         self.running += 1;
@@ -666,6 +687,9 @@ impl Run {
             self.spare.push(run);
         }
         let node = finished.key.node as usize;
+        if let Some(agent) = &finished.agent {
+            self.nodes[node].cold().agent = Some(Arc::clone(agent));
+        }
         self.running -= 1;
         self.admitted -= 1;
         let started = finished.key.started;
@@ -1302,6 +1326,10 @@ fn task_rows(nodes: &[NodeRun], spec: &Spec) -> Vec<TaskReport> {
             wait: secs(n.wait),
             run_time: secs(n.run_time),
             error: n.error().cloned(),
+            agent: n
+                .cold
+                .as_ref()
+                .and_then(|c| c.agent.as_deref().map(str::to_owned)),
             compensation: (n.compensation_attempts() > 0 || n.compensation_failed()).then(|| {
                 CompensationReport {
                     attempts: n.compensation_attempts(),
@@ -1392,6 +1420,8 @@ pub(crate) struct Engine<Q: TaskQueue<QueuedTask>, X> {
     executor: Arc<X>,
     /// How many attempts may be with the executor at once (its capacity plus the prefetch).
     allowance: Allowance,
+    /// Whether the executor's capacity can grow with nothing else happening.
+    capacity_varies: bool,
     inbox: Arc<Inbox>,
     commands: mpsc::UnboundedReceiver<Command>,
     metrics: Metrics,
@@ -1432,6 +1462,9 @@ pub(crate) struct Engine<Q: TaskQueue<QueuedTask>, X> {
     pushed_items: Vec<QueuedTask>,
     push_results: Vec<Result<TaskId, PushError<QueuedTask, Q::Error>>>,
 }
+
+/// How often the engine looks at a varying executor's capacity while work waits for room.
+const CAPACITY_RECHECK: Duration = Duration::from_millis(100);
 
 /// The most items [`Engine::dispatch_ready`] pops before dispatching them.
 const POP_BATCH: usize = 64;
@@ -1495,12 +1528,14 @@ where
         prefetch: Prefetch,
     ) -> Self {
         let allowance = Allowance::new(prefetch, executor.capacity());
+        let capacity_varies = executor.capacity_varies();
         // The inbox's epoch: attempts report their ends as offsets from it.
         let epoch = inbox.epoch;
         Self {
             queue,
             executor,
             allowance,
+            capacity_varies,
             inbox,
             commands,
             metrics: Metrics::register(),
@@ -1592,6 +1627,11 @@ where
 
     async fn wait(&mut self) -> Wake<Q::Error> {
         let can_pop = self.can_pop();
+        // Work waits while the executor is full: look at its capacity again now and then, in
+        // case it grew with nothing else happening (an agent was added).
+        let recheck =
+            (self.capacity_varies && self.queued > 0 && self.in_flight >= self.allowance.limit())
+                .then(|| self.now + CAPACITY_RECHECK);
         let deadline = self
             .runs
             .iter()
@@ -1599,6 +1639,7 @@ where
             .filter(|r| r.stop.is_none() && r.rollback.is_none())
             .filter_map(|r| r.deadline)
             .chain(self.pop_paused_until.filter(|&until| until > self.now))
+            .chain(recheck)
             .min();
         let far = self.now + Duration::from_secs(86_400 * 365);
         tokio::select! {
@@ -1755,6 +1796,8 @@ where
     /// Items are popped a batch at a time (at most as many as there is room for), and their
     /// run states read for the whole batch before any is dispatched: see [`Run::warm_ended`].
     async fn dispatch_ready(&mut self) {
+        // The executor's capacity may move (agents come and go): read it every turn.
+        self.allowance.follow(self.executor.capacity());
         let mut popped = std::mem::take(&mut self.popped);
         while self.can_pop() {
             let room = (self.allowance.limit() - self.in_flight)

@@ -22,6 +22,11 @@ pub struct Event {
     pub at: Duration,
     /// The task, for task events.
     pub task: Option<Arc<str>>,
+    /// The agent the attempt ran on, for the end of an attempt placed on an agent (by an
+    /// [`AgentExecutor`](crate::agents::AgentExecutor)): `Succeeded`, `Retrying`, `Failed`,
+    /// `TimedOut` and their compensation counterparts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<Arc<str>>,
     /// What happened.
     pub kind: EventKind,
 }
@@ -185,6 +190,7 @@ mod tests {
             run: RunId(1),
             at: Duration::ZERO,
             task: Some("t".into()),
+            agent: None,
             kind,
         }
     }

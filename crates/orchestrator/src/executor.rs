@@ -26,8 +26,16 @@ use crate::task::{BoxedAttempt, Handler, Output};
 /// [prefetch](crate::Prefetch), adaptive by default), so its own priority queue
 /// decides the order, and it learns each attempt's end through the attempt's [`Done`].
 pub trait Executor: Send + Sync + 'static {
-    /// How many attempts it runs at once.
+    /// How many attempts it runs at once. The orchestrator reads it again on every turn of its
+    /// loop, so it may change (agents come and go).
     fn capacity(&self) -> usize;
+
+    /// Whether [`capacity`](Executor::capacity) can grow while nothing else happens (an agent
+    /// added while every attempt runs): the orchestrator then also looks at it again every
+    /// 100 ms while work waits for room. By default, false.
+    fn capacity_varies(&self) -> bool {
+        false
+    }
 
     /// Runs `attempt` (or refuses it by dropping its [`Done`], which reports it
     /// [`Cancelled`](Outcome::Cancelled)). The attempt's future must be dropped if it runs past
@@ -106,10 +114,22 @@ pub(crate) struct Start {
     /// both workers and the engine would otherwise write in turn (see [`TaskOutput`]).
     pub(crate) run: Arc<RunShared>,
     pub(crate) fault: Option<Fault>,
-    /// The attempt's tracing span (`None` when tracing is off). Boxed: when tracing is off (the
-    /// fast path) an attempt is then small enough to move without a call to `memcpy`.
-    pub(crate) span: Option<Box<Span>>,
+    /// What only some attempts carry: a tracing span (tracing on), the agent an executor placed
+    /// it on. Boxed: without them (the fast path) an attempt is small enough to move without a
+    /// call to `memcpy`.
+    pub(crate) extras: Option<Box<StartExtras>>,
 }
+
+/// The rare parts of a [`Start`].
+#[derive(Default)]
+pub(crate) struct StartExtras {
+    pub(crate) span: Option<Span>,
+    pub(crate) agent: Option<Arc<str>>,
+}
+
+/// The agent an attempt was placed on, as its [`Done`] carries it back to the engine: a thin
+/// pointer, since an attempt has no room for a wide one.
+pub(crate) type Placement = Arc<Arc<str>>;
 
 /// A started attempt.
 pub(crate) struct Running {
@@ -124,6 +144,14 @@ pub(crate) struct Running {
 }
 
 impl AttemptFuture {
+    /// Says which agent the attempt runs on: its handler reads it from
+    /// [`TaskContext::agent`]. Only before the attempt started (a wrapped future is left as is).
+    pub(crate) fn place(&mut self, agent: &Arc<str>) {
+        if let Stage::Unstarted(start) = &mut self.stage {
+            start.extras.get_or_insert_with(Box::default).agent = Some(Arc::clone(agent));
+        }
+    }
+
     pub(crate) fn wrapped(
         inner: impl Future<Output = Result<TaskOutput, TaskError>> + Send + 'static,
     ) -> Self {
@@ -147,15 +175,20 @@ impl AttemptFuture {
         } else {
             run.spec.handlers.get(node)
         };
+        let (span, agent) = match start.extras {
+            Some(extras) => (extras.span, extras.agent),
+            None => (None, None),
+        };
         let ctx = TaskContext {
             shared: Arc::clone(&run),
             node: start.node,
             attempt: start.attempt,
             compensating,
+            agent,
         };
         let work = handler(ctx, start.fault);
-        let work = match start.span {
-            Some(span) => Box::pin(work.instrument(*span)),
+        let work = match span {
+            Some(span) => Box::pin(work.instrument(span)),
             None => work,
         };
         Ok(Running {
@@ -289,6 +322,8 @@ pub(crate) struct Finished {
     /// The attempt's reference to the inbox, handed back for the engine to reuse (a chunk
     /// keeps one of its own to deliver with).
     pub(crate) inbox: Option<Arc<Inbox>>,
+    /// The agent the attempt ran on, if an executor placed it on one.
+    pub(crate) agent: Option<Placement>,
 }
 
 /// Where [`Done`]s deliver: a batch the engine takes whole.
@@ -356,6 +391,7 @@ impl fmt::Debug for Finished {
 pub struct Done {
     inbox: Option<Arc<Inbox>>,
     key: Key,
+    agent: Option<Placement>,
 }
 
 impl Done {
@@ -363,7 +399,13 @@ impl Done {
         Self {
             inbox: Some(inbox),
             key,
+            agent: None,
         }
+    }
+
+    /// Records the agent the attempt was placed on, for the engine (its events and report).
+    pub(crate) fn place(&mut self, agent: &Placement) {
+        self.agent = Some(Arc::clone(agent));
     }
 
     /// Reports how the attempt ended.
@@ -391,6 +433,7 @@ impl Done {
             )
             .unwrap_or(u64::MAX),
             inbox: None,
+            agent: self.agent.take(),
         };
         Some((inbox, finished))
     }
@@ -571,6 +614,10 @@ fn pool_job(attempt: Attempt) -> Job {
 impl<X: Executor + ?Sized> Executor for Arc<X> {
     fn capacity(&self) -> usize {
         (**self).capacity()
+    }
+
+    fn capacity_varies(&self) -> bool {
+        (**self).capacity_varies()
     }
 
     fn execute(&self, attempt: Attempt) {

@@ -101,6 +101,16 @@ impl Allowance {
         allowance
     }
 
+    /// Follows the executor's capacity as it changes (agents come and go).
+    #[inline]
+    pub(crate) fn follow(&mut self, capacity: usize) {
+        let capacity = capacity.max(1);
+        if capacity != self.capacity {
+            self.capacity = capacity;
+            self.extra = self.compute();
+        }
+    }
+
     /// How many attempts may be with the executor at once.
     pub(crate) fn limit(&self) -> usize {
         self.capacity.saturating_add(self.extra)

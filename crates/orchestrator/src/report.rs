@@ -237,6 +237,9 @@ pub struct TaskReport {
     pub run_time: Duration,
     /// The last failure (or why it was skipped).
     pub error: Option<String>,
+    /// The agent its last attempt ran on, when the executor places attempts on agents.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
     /// Its compensation, if a saga ran it.
     pub compensation: Option<CompensationReport>,
 }
@@ -544,6 +547,7 @@ mod tests {
             wait: Duration::ZERO,
             run_time: Duration::ZERO,
             error: None,
+            agent: None,
             compensation: None,
         }
     }

@@ -3,8 +3,11 @@
 use baton_orchestrator::agents::AgentExecutor;
 use baton_orchestrator::crates::agents::{AgentSpec, Registry};
 use baton_orchestrator::crates::pool::balance::Strategy;
+use std::sync::Arc;
+
 use baton_orchestrator::{
-    FailureMode, Orchestrator, Policy, Pool, PriorityQueue, TaskState, Workflow,
+    EventKind, Executor, FailureMode, Orchestrator, Policy, Pool, PriorityQueue, Task, TaskState,
+    Workflow,
 };
 
 use crate::support::{check_transitions, ms, sleeper};
@@ -119,4 +122,127 @@ fn an_agent_executor_needs_a_runtime_to_watch_its_agents() {
         matches!(err, baton_orchestrator::BuildError::NoRuntime),
         "{err}"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn parallelism_follows_agents_as_they_are_added_and_lost() {
+    let registry = Registry::builder().build().unwrap();
+    let agents =
+        Arc::new(AgentExecutor::new(registry.clone(), Strategy::LeastLoaded.balancer()).unwrap());
+    agents.add(AgentSpec::new("first"), pool(1)).unwrap();
+    let orchestrator = Orchestrator::with_parts(PriorityQueue::new(), Arc::clone(&agents)).unwrap();
+    let workflow = Workflow::builder("growing")
+        .tasks((0..4).map(|i| sleeper(&format!("t{i}"), ms(100))))
+        .build()
+        .unwrap();
+    let run = orchestrator.start(&workflow).unwrap();
+    tokio::time::sleep(ms(10)).await;
+    // Three more workers arrive while the first task runs: the other three start on them.
+    agents.add(AgentSpec::new("second"), pool(3)).unwrap();
+    assert_eq!(agents.capacity(), 4);
+    let report = run.await.unwrap();
+    assert!(report.is_success(), "{report:#?}");
+    let latest = report
+        .tasks()
+        .iter()
+        .filter_map(|t| t.started_at)
+        .max()
+        .unwrap();
+    assert!(
+        latest <= ms(10 + 100),
+        "they waited for the first instead: {report:#?}"
+    );
+    assert_eq!(report.duration, ms(100 + 10) + (latest - ms(10)));
+
+    // An agent lost takes its capacity with it.
+    for _ in 0..3 {
+        registry.report_probe("second", false).unwrap();
+    }
+    tokio::task::yield_now().await;
+    assert_eq!(agents.capacity(), 1);
+    let narrow = Workflow::builder("narrow")
+        .tasks((0..3).map(|i| sleeper(&format!("n{i}"), ms(100))))
+        .build()
+        .unwrap();
+    let report = orchestrator.run(&narrow).await.unwrap();
+    assert!(report.is_success());
+    assert_eq!(
+        report.duration,
+        ms(300),
+        "one at a time on the one agent left"
+    );
+    // It recovers: its capacity is back.
+    for _ in 0..3 {
+        registry.report_probe("second", true).unwrap();
+    }
+    tokio::task::yield_now().await;
+    assert_eq!(agents.capacity(), 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn where_an_attempt_ran_is_in_its_context_its_events_and_its_report_row() {
+    let registry = Registry::builder().build().unwrap();
+    let agents = AgentExecutor::new(registry.clone(), Strategy::LeastLoaded.balancer()).unwrap();
+    agents
+        .add(AgentSpec::new("gpu-box").capability("gpu"), pool(1))
+        .unwrap();
+    agents.add(AgentSpec::new("cpu-box"), pool(1)).unwrap();
+    let orchestrator = Orchestrator::with_parts(PriorityQueue::new(), agents).unwrap();
+    let mut events = orchestrator.subscribe();
+    let workflow = Workflow::builder("where")
+        .task(
+            Task::new(
+                "train",
+                |ctx| async move { Ok(ctx.agent().map(str::to_owned)) },
+            )
+            .requires(["gpu"]),
+        )
+        .task(
+            Task::new("read", |ctx| async move {
+                let placed: &Option<String> = ctx.output("train")?;
+                assert_eq!(placed.as_deref(), Some("gpu-box"));
+                Ok(())
+            })
+            .needs(["train"]),
+        )
+        .build()
+        .unwrap();
+    let report = orchestrator.run(&workflow).await.unwrap();
+    assert!(report.is_success(), "{report:#?}");
+    assert_eq!(
+        report.task("train").unwrap().agent.as_deref(),
+        Some("gpu-box")
+    );
+    assert!(report.task("read").unwrap().agent.is_some());
+    let events = events.drain();
+    let ended = events
+        .iter()
+        .find(|e| {
+            e.task.as_deref() == Some("train") && matches!(e.kind, EventKind::Succeeded { .. })
+        })
+        .unwrap();
+    assert_eq!(ended.agent.as_deref(), Some("gpu-box"));
+    let started = events
+        .iter()
+        .find(|e| matches!(e.kind, EventKind::Started { .. }))
+        .unwrap();
+    assert_eq!(
+        started.agent, None,
+        "placement is known when the attempt ends"
+    );
+    // On a plain pool there is no agent.
+    let plain = Orchestrator::builder().workers(1).build().unwrap();
+    let report = plain
+        .run(
+            &Workflow::builder("plain")
+                .task(Task::new("t", |ctx| async move {
+                    assert_eq!(ctx.agent(), None);
+                    Ok(())
+                }))
+                .build()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.task("t").unwrap().agent, None);
 }
