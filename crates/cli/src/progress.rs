@@ -340,7 +340,10 @@ pub(crate) fn line(event: &Event, width: usize) -> Option<String> {
         }
         other => terminal(&format!("{other:?}")).into_owned(),
     };
-    Some(format!("{at} {task:<width$} {what}"))
+    match &event.agent {
+        Some(agent) => Some(format!("{at} {task:<width$} {what} on {}", terminal(agent))),
+        None => Some(format!("{at} {task:<width$} {what}")),
+    }
 }
 
 #[cfg(test)]

@@ -43,7 +43,8 @@ pub(crate) fn human(d: Duration) -> String {
     }
 }
 
-/// The task table: a header, then one aligned row per task (ids escaped for the terminal).
+/// The task table: a header, then one aligned row per task (ids escaped for the terminal), with
+/// an AGENT column when a task ran on an agent.
 pub(crate) fn table<'r>(rows: impl IntoIterator<Item = &'r TaskReport>) -> String {
     let rows: Vec<(std::borrow::Cow<'_, str>, &TaskReport)> =
         rows.into_iter().map(|t| (terminal(&t.id), t)).collect();
@@ -59,20 +60,29 @@ pub(crate) fn table<'r>(rows: impl IntoIterator<Item = &'r TaskReport>) -> Strin
         .chain([5])
         .max()
         .unwrap_or(5);
+    let agents = rows.iter().any(|(_, t)| t.agent.is_some());
     let mut out = String::new();
-    let _ = writeln!(
+    let _ = write!(
         out,
         "{:<task_width$}  {:<state_width$}  ATTEMPTS  DURATION",
         "TASK", "STATE"
     );
+    out.push_str(if agents { "  AGENT\n" } else { "\n" });
     for (id, t) in rows {
-        let _ = writeln!(
+        let _ = write!(
             out,
             "{id:<task_width$}  {:<state_width$}  {:>8}  {:>8}",
             t.state.as_str(),
             t.attempts,
             human(t.run_time)
         );
+        match (&t.agent, agents) {
+            (Some(agent), _) => {
+                let _ = writeln!(out, "  {}", terminal(agent));
+            }
+            (None, true) => out.push_str("  -\n"),
+            (None, false) => out.push('\n'),
+        }
     }
     out
 }

@@ -188,9 +188,12 @@ fn legend(out: &mut String) {
 /// The task table; a failed or timed-out task's row is followed by its log's path and last
 /// lines.
 fn table(out: &mut String, report: &RunReport, critical: &HashSet<&str>, logs: &Path) {
-    out.push_str(
+    let agents = report.tasks().iter().any(|t| t.agent.is_some());
+    let _ = write!(
+        out,
         "<table class=\"tasks\">\n<thead><tr><th>Task</th><th>State</th><th>Attempts</th>\
-         <th>Wait</th><th>Run time</th><th>Error</th><th>Compensation</th></tr></thead>\n<tbody>\n",
+         <th>Wait</th><th>Run time</th>{}<th>Error</th><th>Compensation</th></tr></thead>\n<tbody>\n",
+        if agents { "<th>Agent</th>" } else { "" }
     );
     let mut tails = 0;
     for task in report.tasks() {
@@ -221,8 +224,16 @@ fn table(out: &mut String, report: &RunReport, critical: &HashSet<&str>, logs: &
             out,
             "<tr{row_class} {attributes}><td class=\"task\">{escaped}</td>\
              <td class=\"state {state}\">{state}</td><td class=\"num\">{attempts}</td>\
-             <td class=\"num\">{wait}</td><td class=\"num\">{run}</td>\
+             <td class=\"num\">{wait}</td><td class=\"num\">{run}</td>{agent}\
              <td class=\"error\">{error}</td><td class=\"error\">{compensation}</td></tr>",
+            agent = if agents {
+                format!(
+                    "<td class=\"agent\">{}</td>",
+                    escape(task.agent.as_deref().unwrap_or(""))
+                )
+            } else {
+                String::new()
+            },
             row_class = if is_critical {
                 " class=\"critical\""
             } else {
@@ -249,7 +260,8 @@ fn table(out: &mut String, report: &RunReport, critical: &HashSet<&str>, logs: &
             };
             let _ = writeln!(
                 out,
-                "<tr class=\"log\" {attributes}><td colspan=\"7\">log: <code>{}</code>{}</td></tr>",
+                "<tr class=\"log\" {attributes}><td colspan=\"{}\">log: <code>{}</code>{}</td></tr>",
+                if agents { 8 } else { 7 },
                 escape(&path.to_string_lossy()),
                 if lines.is_empty() {
                     String::new()

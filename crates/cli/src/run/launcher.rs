@@ -176,14 +176,15 @@ impl Launcher {
 
     /// Runs `shell` once (`attempt` from 1) and waits for it: `Ok` on exit status 0, otherwise a
     /// failed attempt with the message `exit status N` (or the signal that killed it), or a
-    /// timeout. The command gets `BATON_RUN_DIR`, `BATON_WORKFLOW`, `BATON_TASK` and
-    /// `BATON_ATTEMPT` in its environment. Dropping the returned future stops the command (see
-    /// the module docs).
+    /// timeout. The command gets `BATON_RUN_DIR`, `BATON_WORKFLOW`, `BATON_TASK`,
+    /// `BATON_ATTEMPT` and, on an agent, `BATON_AGENT` in its environment. Dropping the returned
+    /// future stops the command (see the module docs).
     pub(crate) async fn run(
         self: &Arc<Self>,
         shell: &Shell,
         phase: Phase,
         attempt: u32,
+        agent: Option<&str>,
     ) -> Result<(), TaskError> {
         let label = match phase {
             Phase::Run => "attempt",
@@ -202,6 +203,9 @@ impl Launcher {
         })?;
         // An absolute path: no search through PATH for every task.
         let mut command = tokio::process::Command::new("/bin/sh");
+        if let Some(agent) = agent {
+            command.env("BATON_AGENT", agent);
+        }
         command
             .arg("-c")
             .arg(&shell.script)
@@ -481,12 +485,15 @@ mod tests {
             &dir,
             "echo \"$GREETING $BATON_TASK $BATON_ATTEMPT\"; echo oops >&2",
         );
-        launcher.run(&ok, Phase::Run, 1).await.unwrap();
+        launcher.run(&ok, Phase::Run, 1, None).await.unwrap();
         let failing = Shell {
             script: "exit 3".into(),
             ..ok.clone()
         };
-        let error = launcher.run(&failing, Phase::Run, 2).await.unwrap_err();
+        let error = launcher
+            .run(&failing, Phase::Run, 2, None)
+            .await
+            .unwrap_err();
         assert_eq!(error.message(), "exit status 3");
         let log = std::fs::read_to_string(dir.join("t.log")).unwrap();
         assert_eq!(
@@ -499,7 +506,7 @@ mod tests {
             ..ok.clone()
         };
         let error = launcher
-            .run(&missing, Phase::Compensate, 1)
+            .run(&missing, Phase::Compensate, 1, None)
             .await
             .unwrap_err();
         assert!(
@@ -519,7 +526,10 @@ mod tests {
             ..shell(&dir, "trap '' TERM; sleep 30 & echo $! > bg.pid; wait")
         };
         let started = std::time::Instant::now();
-        let error = launcher.run(&stubborn, Phase::Run, 1).await.unwrap_err();
+        let error = launcher
+            .run(&stubborn, Phase::Run, 1, None)
+            .await
+            .unwrap_err();
         assert!(error.is_timeout(), "{error:?}");
         assert_eq!(error.message(), "timed out after 100ms");
         assert!(started.elapsed() >= Duration::from_millis(400));
@@ -546,7 +556,7 @@ mod tests {
         let launcher = Launcher::new(dir.clone(), "w", Duration::from_secs(5), None);
         // The grandchild writes its pid; the shell waits for it.
         let sleeper = shell(&dir, "sleep 30 & echo $! > grandchild.pid; wait");
-        let attempt = launcher.run(&sleeper, Phase::Run, 1);
+        let attempt = launcher.run(&sleeper, Phase::Run, 1, None);
         let pid_file = dir.join("grandchild.pid");
         let pid = tokio::select! {
             result = attempt => panic!("the command ended early: {result:?}"),
@@ -576,7 +586,7 @@ mod tests {
         let launcher = Launcher::new(dir.clone(), "w", Duration::from_secs(5), None);
         assert_eq!(launcher.abort(), 0);
         let error = launcher
-            .run(&shell(&dir, "touch ran"), Phase::Compensate, 1)
+            .run(&shell(&dir, "touch ran"), Phase::Compensate, 1, None)
             .await
             .unwrap_err();
         assert!(!error.is_retryable());

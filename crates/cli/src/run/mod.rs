@@ -254,7 +254,11 @@ fn commands(plan: &Plan, launcher: &Arc<Launcher>, dirs: &RunDirs) -> Workflow {
             let (shell, launcher) = (Arc::new(shell), Arc::clone(launcher));
             move |ctx: TaskContext| {
                 let (shell, launcher) = (Arc::clone(&shell), Arc::clone(&launcher));
-                async move { launcher.run(&shell, phase, ctx.attempt()).await }
+                async move {
+                    launcher
+                        .run(&shell, phase, ctx.attempt(), ctx.agent())
+                        .await
+                }
             }
         };
         let task = Task::new(id, handler(shell(&def.run), Phase::Run));

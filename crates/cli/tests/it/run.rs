@@ -338,3 +338,59 @@ fn control_characters_from_commands_and_files_never_reach_the_terminal_raw() {
         );
     }
 }
+
+#[test]
+fn which_agent_ran_a_task_is_in_its_environment_the_summary_the_events_and_both_reports() {
+    let dir = scratch("agents-shown");
+    std::fs::write(
+        dir.join("wf.toml"),
+        r#"[workflow]
+name = "placed"
+
+[[agent]]
+id = "gpu-box"
+capabilities = ["gpu"]
+workers = 1
+
+[[task]]
+id = "train"
+requires = ["gpu"]
+run = "echo \"$BATON_AGENT\" > trained-on"
+
+[[task]]
+id = "anywhere"
+run = "echo \"$BATON_AGENT\" > ran-on"
+"#,
+    )
+    .unwrap();
+    let out = run_in(
+        &dir,
+        &[
+            "run",
+            "wf.toml",
+            "--json",
+            "--report",
+            "r.html",
+            "--report-json",
+            "r.json",
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    assert_eq!(read("trained-on"), "gpu-box\n");
+    // A task with no `requires` lands on any agent (here the only one).
+    assert_eq!(read("ran-on"), "gpu-box\n");
+    assert!(out.stderr.contains("TASK      STATE      ATTEMPTS  DURATION  AGENT\n"), "{out:?}");
+    assert!(out.stderr.contains("  gpu-box\n"), "{out:?}");
+    let ends: Vec<Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e["kind"]["event"] == "succeeded")
+        .collect();
+    assert_eq!(ends.len(), 2);
+    assert!(ends.iter().all(|e| e["agent"] == "gpu-box"), "{ends:?}");
+    let report: Value = serde_json::from_str(&read("r.json")).unwrap();
+    assert_eq!(report["tasks"][0]["agent"], "gpu-box");
+    assert!(read("r.html").contains("<td class=\"agent\">gpu-box</td>"));
+}
