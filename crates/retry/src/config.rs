@@ -125,15 +125,54 @@ impl<'de> Deserialize<'de> for RawDuration {
     }
 }
 
-/// Strategy-specific fields, in file order, with the strategies that use them.
-const STRATEGY_FIELDS: [(&str, &str); 6] = [
-    ("delay", "\"fixed\""),
-    ("initial", "\"exponential\" or \"linear\""),
-    ("factor", "\"exponential\""),
-    ("increment", "\"linear\""),
-    ("min", "\"random\""),
-    ("max", "\"random\""),
-];
+/// The strategies of the file form. Every match on it is exhaustive, so a new strategy is a
+/// compile error here until it is read, never mistaken for another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Fixed,
+    Exponential,
+    Linear,
+    Random,
+}
+
+impl Kind {
+    const ALL: [Kind; 4] = [Kind::Fixed, Kind::Exponential, Kind::Linear, Kind::Random];
+
+    /// Its name in a file (and [`Strategy::name`]).
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Fixed => "fixed",
+            Kind::Exponential => "exponential",
+            Kind::Linear => "linear",
+            Kind::Random => "random",
+        }
+    }
+
+    fn of(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+
+    /// The strategy-specific fields it takes.
+    fn fields(self) -> &'static [&'static str] {
+        match self {
+            Kind::Fixed => &["delay"],
+            Kind::Exponential => &["initial", "factor"],
+            Kind::Linear => &["initial", "increment"],
+            Kind::Random => &["min", "max"],
+        }
+    }
+
+    /// The strategies that take `field`, quoted, for messages: `"exponential" or "linear"`.
+    fn taking(field: &str) -> &'static str {
+        match field {
+            "delay" => "\"fixed\"",
+            "initial" => "\"exponential\" or \"linear\"",
+            "factor" => "\"exponential\"",
+            "increment" => "\"linear\"",
+            _ => "\"random\"",
+        }
+    }
+}
 
 fn required(
     value: Option<RawDuration>,
@@ -149,48 +188,45 @@ impl TryFrom<RawPolicy> for Policy {
     type Error = PolicyError;
 
     fn try_from(raw: RawPolicy) -> Result<Self, PolicyError> {
-        let strategy: &'static str = match raw.strategy.as_str() {
-            "fixed" => "fixed",
-            "exponential" => "exponential",
-            "linear" => "linear",
-            "random" => "random",
-            _ => {
-                return Err(PolicyError::UnknownStrategy {
-                    value: raw.strategy,
-                });
-            }
+        let Some(kind) = Kind::of(&raw.strategy) else {
+            return Err(PolicyError::UnknownStrategy {
+                value: raw.strategy,
+            });
         };
-        let present = [
-            raw.delay.is_some(),
-            raw.initial.is_some(),
-            raw.factor.is_some(),
-            raw.increment.is_some(),
-            raw.min.is_some(),
-            raw.max.is_some(),
+        let strategy = kind.name();
+        // Each strategy-specific field given, by name, against the strategy's own list.
+        let given = [
+            ("delay", raw.delay.is_some()),
+            ("initial", raw.initial.is_some()),
+            ("factor", raw.factor.is_some()),
+            ("increment", raw.increment.is_some()),
+            ("min", raw.min.is_some()),
+            ("max", raw.max.is_some()),
         ];
-        for ((field, valid_with), present) in STRATEGY_FIELDS.into_iter().zip(present) {
-            if present && !valid_with.contains(&format!("\"{strategy}\"")) {
-                return Err(PolicyError::FieldNotForStrategy {
-                    field,
-                    valid_with,
-                    strategy,
-                });
-            }
+        if let Some((field, _)) = given
+            .into_iter()
+            .find(|&(field, present)| present && !kind.fields().contains(&field))
+        {
+            return Err(PolicyError::FieldNotForStrategy {
+                field,
+                valid_with: Kind::taking(field),
+                strategy,
+            });
         }
-        let strategy = match strategy {
-            "fixed" => Strategy::Fixed {
+        let strategy = match kind {
+            Kind::Fixed => Strategy::Fixed {
                 delay: required(raw.delay, "delay", strategy)?,
             },
-            "exponential" => Strategy::Exponential {
+            Kind::Exponential => Strategy::Exponential {
                 initial: required(raw.initial, "initial", strategy)?,
                 // Doubling is what most people mean by exponential backoff.
                 factor: raw.factor.unwrap_or(Policy::DEFAULT_FACTOR),
             },
-            "linear" => Strategy::Linear {
+            Kind::Linear => Strategy::Linear {
                 initial: required(raw.initial, "initial", strategy)?,
                 increment: required(raw.increment, "increment", strategy)?,
             },
-            _ => Strategy::Random {
+            Kind::Random => Strategy::Random {
                 min: required(raw.min, "min", strategy)?,
                 max: required(raw.max, "max", strategy)?,
             },
@@ -260,6 +296,39 @@ impl<'de> Deserialize<'de> for Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_strategies_taking_a_field_are_the_ones_listing_it() {
+        for field in ["delay", "initial", "factor", "increment", "min", "max"] {
+            let listed: Vec<String> = Kind::ALL
+                .into_iter()
+                .filter(|k| k.fields().contains(&field))
+                .map(|k| format!("\"{}\"", k.name()))
+                .collect();
+            assert_eq!(Kind::taking(field), listed.join(" or "), "{field}");
+        }
+        for kind in Kind::ALL {
+            assert_eq!(Kind::of(kind.name()), Some(kind));
+            // Each name reads as the strategy of that name, with its own fields.
+            let field = |name: &str| {
+                kind.fields()
+                    .contains(&name)
+                    .then(|| RawDuration::Text("1s".into()))
+            };
+            let raw = RawPolicy {
+                strategy: kind.name().to_owned(),
+                delay: field("delay"),
+                initial: field("initial"),
+                increment: field("increment"),
+                min: field("min"),
+                max: field("max"),
+                ..RawPolicy::default()
+            };
+            let policy = Policy::try_from(raw).unwrap();
+            assert_eq!(policy.strategy().name(), kind.name());
+        }
+        assert_eq!(Kind::of("Random"), None, "names are exact");
+    }
 
     fn raw(strategy: &str) -> RawPolicy {
         RawPolicy {
