@@ -48,7 +48,15 @@ use crate::run::{RunId, RunOptions};
 use crate::workflow::{FailureMode, Spec};
 
 /// What the orchestrator puts in its queue: one attempt of one task (or compensation) of one
-/// run. Opaque; serde-serialisable so that a durable queue can store it.
+/// run. Opaque.
+///
+/// It names its run by [`RunId`] and by the slot where the engine keeps the run's state, both
+/// meaningful only to the orchestrator that queued it, while it lives: run ids restart at 1 in
+/// every orchestrator, and a slot indexes runs held in memory. It is serialisable so that a
+/// [`TaskQueue`](baton_queue::TaskQueue) backend may keep items outside the process's memory (a
+/// queue spilled to a file, say) for that orchestrator, not so that another process can pick a
+/// run up from it: resuming a run elsewhere needs run ids that outlive the process, which a
+/// durable store provides, not this item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct QueuedTask {
     run: RunId,

@@ -14,7 +14,8 @@ use crate::error::RunError;
 use crate::faults::FaultPlan;
 use crate::report::RunReport;
 
-/// Identifies a run within its orchestrator (ids increase from 1).
+/// Identifies a run within its orchestrator, while it lives: ids increase from 1 in each
+/// orchestrator, so the same id names different runs in two of them (or in two processes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct RunId(pub(crate) u64);
