@@ -792,7 +792,7 @@ impl Run {
                 error: failure.message,
                 delay,
             });
-            self.push(ctx, node, false, false, Some(at + delay));
+            self.push(ctx, node, false, false, Some(later(at, delay)));
             return;
         }
         self.fail_task(ctx, node, failure.message, failure.timed_out, at);
@@ -1099,7 +1099,7 @@ impl Run {
                 error: message,
                 delay,
             });
-            self.push(ctx, node, true, false, Some(at + delay));
+            self.push(ctx, node, true, false, Some(later(at, delay)));
             return;
         }
         self.nodes[node].state = TaskState::Failed;
@@ -1471,6 +1471,15 @@ pub(crate) struct Engine<Q: TaskQueue<QueuedTask>, X> {
     push_results: Vec<Result<TaskId, PushError<QueuedTask, Q::Error>>>,
 }
 
+/// `at` plus `wait`, or, past what an instant can hold, a date no run will see (about 30 years
+/// on): a delay or a timeout of `Duration::MAX` means "never", not a panic.
+fn later(at: Instant, wait: Duration) -> Instant {
+    const FAR: Duration = Duration::from_secs(30 * 365 * 86_400);
+    at.checked_add(wait)
+        .or_else(|| at.checked_add(FAR))
+        .unwrap_or(at)
+}
+
 /// How often the engine looks at a varying executor's capacity while work waits for room.
 const CAPACITY_RECHECK: Duration = Duration::from_millis(100);
 
@@ -1716,7 +1725,7 @@ where
             open_tasks: count,
             stop: None,
             failed: Vec::new(),
-            deadline: spec.timeout.map(|t| now + t),
+            deadline: spec.timeout.map(|t| later(now, t)),
             reply: Some(reply),
             faults: (!options.faults.is_empty()).then_some(options.faults),
             seed: options.seed,

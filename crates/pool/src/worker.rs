@@ -151,7 +151,12 @@ impl Worker {
         let core = self.core.clone();
         let slot = &core.slots.get(self.index);
         slot.publish_done();
-        let mut sleep = pin!(timeout.map(|t| sleep_until(core.instant(start) + t)));
+        // A timeout too long for an instant to hold never fires.
+        let mut sleep = pin!(
+            timeout
+                .and_then(|t| core.instant(start).checked_add(t))
+                .map(sleep_until)
+        );
         let mut abort = pin!(core.abort_notify.notified());
         abort.as_mut().enable();
         let mut polled = true; // the fast path has just polled the job
@@ -276,7 +281,9 @@ impl Worker {
         if !last || !self.core.accepting() {
             return Idle::Wait; // woken by the retiring worker above when it becomes last
         }
-        let deadline = since + config.idle_timeout;
+        let Some(deadline) = since.checked_add(config.idle_timeout) else {
+            return Idle::Wait; // an idle timeout too long for an instant to hold never passes
+        };
         if Instant::now() >= deadline {
             return Idle::Retire;
         }

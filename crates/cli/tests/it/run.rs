@@ -380,7 +380,11 @@ run = "echo \"$BATON_AGENT\" > ran-on"
     assert_eq!(read("trained-on"), "gpu-box\n");
     // A task with no `requires` lands on any agent (here the only one).
     assert_eq!(read("ran-on"), "gpu-box\n");
-    assert!(out.stderr.contains("TASK      STATE      ATTEMPTS  DURATION  AGENT\n"), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("TASK      STATE      ATTEMPTS  DURATION  AGENT\n"),
+        "{out:?}"
+    );
     assert!(out.stderr.contains("  gpu-box\n"), "{out:?}");
     let ends: Vec<Value> = out
         .stdout

@@ -331,3 +331,35 @@ async fn a_fault_plan_naming_an_unknown_task_is_refused() {
         "the fault plan names task `ghost`, which the workflow does not have"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_longest_durations_mean_never_not_a_panic() {
+    // A task and a run timeout of Duration::MAX: the deadline cannot be an instant; they never
+    // pass.
+    let workflow = Workflow::builder("forever")
+        .task(sleeper("a", ms(10)).timeout(Duration::MAX))
+        .timeout(Duration::MAX)
+        .build()
+        .unwrap();
+    let report = orchestrator(1).run(&workflow).await.unwrap();
+    assert!(report.is_success(), "{report:#?}");
+    // A retry asked for after Duration::MAX waits until the run's own timeout ends it.
+    let workflow = Workflow::builder("later")
+        .task(
+            Task::new("flaky", |_| async {
+                Err::<(), _>(TaskError::msg("busy").retry_after(Duration::MAX))
+            })
+            .retry(Policy::fixed(ms(1)).attempts(2).build().unwrap()),
+        )
+        .timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let report = orchestrator(1).run(&workflow).await.unwrap();
+    assert_eq!(
+        report.outcome,
+        RunOutcome::TimedOut {
+            after: Duration::from_secs(1)
+        }
+    );
+    assert_eq!(report.task("flaky").unwrap().attempts, 1);
+}
