@@ -517,15 +517,15 @@ async fn futures_outcomes<T, E>(handles: Vec<baton_pool::JobHandle<T, E>>) -> Ve
 
 #[tokio::test(start_paused = true)]
 async fn timeouts_too_long_for_an_instant_never_fire() {
-    let pool = baton_pool::Pool::builder()
+    let pool = Pool::builder()
         .min_workers(0)
         .max_workers(2)
-        .idle_timeout(std::time::Duration::MAX)
-        .default_timeout(std::time::Duration::MAX)
+        .idle_timeout(Duration::MAX)
+        .default_timeout(Duration::MAX)
         .build()
         .unwrap();
-    let handle = pool.submit(crate::support::sleep_then(10, "done")).unwrap();
-    assert_eq!(handle.await, baton_pool::Outcome::Succeeded("done"));
-    tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    let handle = pool.submit(sleep_then(10, "done")).unwrap();
+    assert_eq!(handle.await, Outcome::Succeeded("done"));
+    tokio::time::sleep(Duration::from_secs(3600)).await;
     assert_eq!(pool.stats().workers, 1, "the idle timeout never passes");
 }
