@@ -44,6 +44,8 @@ pub enum Topic {
     Graph,
     /// `baton run --help`.
     Run,
+    /// `baton help format`: the workflow file's fields, in short.
+    Format,
 }
 
 impl Topic {
@@ -54,6 +56,7 @@ impl Topic {
             Self::Validate => VALIDATE_HELP,
             Self::Graph => GRAPH_HELP,
             Self::Run => RUN_HELP,
+            Self::Format => FORMAT_HELP,
         }
     }
 }
@@ -136,6 +139,7 @@ impl UsageError {
             Topic::Validate => "try `baton validate --help`",
             Topic::Graph => "try `baton graph --help`",
             Topic::Run => "try `baton run --help`",
+            Topic::Format => "try `baton help format`",
         }
     }
 }
@@ -194,6 +198,7 @@ where
                     "validate" => Topic::Validate,
                     "graph" => Topic::Graph,
                     "run" => Topic::Run,
+                    "format" => Topic::Format,
                     other => {
                         return Err(UsageError::new(
                             Topic::Main,
@@ -292,6 +297,10 @@ Commands:
   graph FILE      print the workflow's dependency graph (Mermaid or DOT)
   run FILE        run the workflow
   help [COMMAND]  print this help, or a command's
+  help format     the workflow file's tables and fields, in short
+
+The workflow file is TOML: `baton help format` lists its fields; docs/workflow-file.md in
+Baton's repository is the full reference (types, defaults, limits, examples).
 
 Options:
   -h, --help      print help
@@ -342,6 +351,40 @@ Options:
 
 Ctrl-C or SIGTERM cancels the run: running commands are stopped, a saga compensates what
 completed, and baton exits 130.
+";
+
+const FORMAT_HELP: &str = "\
+baton help format: the workflow file (TOML), in short; docs/workflow-file.md has it all
+
+[workflow]                    required
+  name = \"release\"            required, at most 200 characters
+  max_parallel = 4            1 to 10000; tasks of the run at once
+  fail_mode = \"fail-fast\"     default; or \"continue\" (only dependents of a failure skip)
+  saga = false                true: compensate completed tasks when the run fails
+  timeout = \"30m\"             the whole run's limit
+
+[defaults]                    optional: retry, timeout, priority, env, cwd for every task
+
+[[task]]                      at least one
+  id = \"build\"                required, unique; names its log, <id>.log
+  run = \"make\"                required; run as /bin/sh -c, exit 0 is success
+  needs = [\"fetch\"]           tasks that must succeed first
+  priority = \"normal\"         critical, high, normal, low, background
+  retry = { strategy = \"exponential\", initial = \"1s\", attempts = 3 }
+                              attempts counts every try, the first included
+  timeout = \"10m\"             per attempt, from the command's start
+  compensate = \"make clean\"   undoes the task in a saga
+  env = { K = \"v\" }           over [defaults] env; values are not expanded
+  cwd = \"sub\"                 relative to the workflow file's directory; must exist
+  requires = [\"gpu\"]          capabilities of the agent that runs it
+
+[[agent]]                     optional: local agents, each a pool of its own
+  id = \"gpu-box\"   capabilities = [\"gpu\"]   workers = 2   weight = 1
+
+Retry strategies: fixed (delay), exponential (initial, factor), linear (initial, increment),
+random (min, max); all take attempts, max_delay, max_elapsed, jitter (none, full, equal,
+decorrelated). Durations are strings: \"250ms\", \"30s\", \"10m\", at most 1 year.
+Commands see BATON_RUN_DIR, BATON_WORKFLOW, BATON_TASK, BATON_ATTEMPT and BATON_AGENT.
 ";
 
 #[cfg(test)]

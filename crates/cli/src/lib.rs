@@ -3,93 +3,62 @@
 //! # Commands
 //! - `baton validate FILE`: reads the file and builds the workflow; prints every problem as
 //!   `FILE:LINE:COL: <field path>: <message>` (unknown fields, wrong types, bad durations,
-//!   priorities and retry policies, unknown dependencies with a suggestion, duplicate ids with
-//!   both places, self-dependencies, cycles with their members in order, ...) and exits 2, or
-//!   prints a one-line OK and exits 0.
+//!   priorities and retry policies, values past a [limit](limits), unknown dependencies with a
+//!   suggestion, duplicate ids with both places, self-dependencies, cycles with their members in
+//!   order, ...) and exits 2, or prints a one-line OK and exits 0.
 //! - `baton graph FILE [--format mermaid|dot]`: prints the dependency graph (Mermaid by default).
-//! - `baton run FILE [--quiet] [--json] [--report-json PATH] [--report PATH.html] [--workers N]
-//!   [--grace DURATION]`:
-//!   validates (nothing runs if the file is invalid), then runs each task as `sh -c <run>` in its
-//!   own process group, with its `env` and `cwd`, its stdout and stderr appended to
-//!   `<run dir>/<task id>.log` where the run directory is
-//!   `.baton/runs/<workflow>-<unix time>-<pid>/` beside the workflow file. A non-zero exit is a
-//!   failed attempt (`exit status N`), retried under the task's policy. Commands also get
-//!   `BATON_RUN_DIR`, `BATON_WORKFLOW`, `BATON_TASK` and `BATON_ATTEMPT` in their environment.
-//!   Progress goes to stderr (a live status line on a terminal, one timestamped line per event
-//!   otherwise; `--quiet` shows none; `--json` prints each event as one JSON object on stdout and
-//!   nothing else there). A summary table (task, state, attempts, duration), the last
-//!   10 lines of each failed task's log and the outcome end the run. `--report-json` writes the
-//!   orchestrator's run report. `--report PATH.html` writes a self-contained HTML report (inline
-//!   CSS and a static SVG timeline, no scripts, nothing fetched): the outcome and totals, one
-//!   timeline row per task with one bar per attempt coloured by how it ended (retry waits as
-//!   gaps, compensation attempts as dashed bars, skipped tasks labelled, the critical path
-//!   highlighted) and a table of the tasks. Both reports are written however
-//!   the run ends, Ctrl-C included. SIGINT (Ctrl-C) or SIGTERM cancels the run: running commands get
-//!   SIGTERM, then SIGKILL after the grace period (5 s by default), and a saga still compensates
-//!   what completed. A second signal kills every command still running at once (SIGKILL), without
-//!   waiting for the grace period.
+//! - `baton run FILE [--quiet] [--json] [--all] [--report-json PATH] [--report PATH.html]
+//!   [--workers N] [--grace DURATION]`: validates (nothing runs if the file is invalid), then
+//!   runs each task as `/bin/sh -c <run>` in a process group of its own, its output appended to
+//!   `<run dir>/<task id>.log` (the run directory, `.baton/runs/<workflow>-<unix time>-<pid>/`
+//!   beside the workflow file, is created fresh for each run). Progress goes to stderr, a
+//!   summary to stdout, and the reports to their paths (checked before anything runs, written
+//!   whole). Ctrl-C or SIGTERM cancels the run (commands get SIGTERM, then SIGKILL after the
+//!   grace period; a saga still compensates); a second one kills every command at once and
+//!   starts nothing more. A watchdog process kills the commands if `baton` itself is killed.
+//! - `baton help [COMMAND | format]`.
+//!
+//! `docs/workflow-file.md` in the repository is the reference of the file format, the
+//! environment commands see, the logs, the limits and the output; `baton help format` prints it
+//! in short.
 //!
 //! # Exit codes
 //! | code | meaning |
 //! |------|---------|
 //! | 0    | success (the file is valid; the run succeeded) |
-//! | 1    | the workflow failed, or was cancelled by its own timeout (or could not be started) |
+//! | 1    | the workflow failed, or timed out (or a report could not be written at its end) |
 //! | 2    | invalid workflow file or command line |
 //! | 130  | interrupted by SIGINT or SIGTERM |
 //!
 //! # The workflow file
-//! TOML; unknown fields are errors everywhere. Durations are written the humantime way (`"250ms"`,
-//! `"30s"`, `"10m"`). A relative `cwd` is relative to the workflow file's directory.
+//! TOML; unknown fields are errors everywhere.
 //!
 //! ```toml
 //! [workflow]
-//! name = "release"          # required
-//! max_parallel = 4          # optional, >= 1
-//! fail_mode = "fail-fast"   # or "continue"
-//! saga = true               # optional: compensate completed tasks when the run fails
-//! timeout = "30m"           # optional
+//! name = "release"
+//! max_parallel = 4
+//! saga = true
 //!
-//! [defaults]                # all optional; a task's own value wins
-//! retry = { strategy = "fixed", delay = "1s", attempts = 3 }
-//! timeout = "10m"
-//! priority = "normal"       # critical, high, normal, low or background
-//! env = { RUST_LOG = "info" }
-//! cwd = "."
+//! [defaults]
+//! retry = { strategy = "exponential", initial = "1s", attempts = 3 }
 //!
 //! [[task]]
 //! id = "build"
-//! run = "cargo build --release"     # a shell command: sh -c
-//! needs = ["fetch"]
-//! priority = "high"
-//! retry = { strategy = "exponential", initial = "1s", factor = 2, attempts = 4 }
+//! run = "cargo build --release"
 //! timeout = "20m"
-//! compensate = "rm -rf target/release/pkg"   # undoes the task (saga mode)
-//! env = { PROFILE = "release" }
-//! cwd = "subdir"
-//! requires = ["linux"]              # capabilities of the agent that runs it (needs [[agent]]s)
 //!
-//! [[agent]]                 # optional: local agents, each a pool of its own
-//! id = "build-box"
-//! capabilities = ["linux", "gpu"]
-//! workers = 2               # default 2
-//! weight = 1                # default 1
+//! [[task]]
+//! id = "publish"
+//! run = "./publish.sh"
+//! needs = ["build"]
+//! compensate = "./unpublish.sh"
 //! ```
-//!
-//! Without `[[agent]]` tables every task runs on one local pool (`--workers`, else
-//! `max_parallel`, else the CPU count, at least 4). With them, each task runs on an agent that has
-//! every capability it `requires`, the least loaded first; a requirement no agent meets is a
-//! located error.
-//!
-//! Retry policies are `baton-retry`'s file form: `strategy` is `fixed` (`delay`), `exponential`
-//! (`initial`, `factor`), `linear` (`initial`, `increment`) or `random` (`min`, `max`); all take
-//! `attempts`, `max_delay`, `max_elapsed` and `jitter` (`none`, `full`, `equal`,
-//! `decorrelated`).
 //!
 //! # As a library
 //! [`main`] is the whole command. The public modules are the parts a program can reuse: [`args`]
-//! (the command line), [`file`](mod@file) (the format and its spans) and [`validate`] (a file
-//! checked into a [`validate::Plan`], every problem located). Running, progress, the summary and
-//! the reports are the command's own (`baton run`), not API.
+//! (the command line), [`file`](mod@file) (the format and its spans), [`validate`] (a file
+//! checked into a [`validate::Plan`], every problem located) and [`limits`]. Running, progress,
+//! the summary and the reports are the command's own (`baton run`), not API.
 //!
 //! ```
 //! use baton_cli::{Exit, args, validate};
@@ -246,7 +215,10 @@ where
 fn load(file: &std::path::Path) -> Result<validate::Plan, Exit> {
     validate::load(file).map_err(|error| {
         match error {
-            LoadError::Invalid(invalid) => eprint!("{invalid}"),
+            LoadError::Invalid(invalid) => {
+                eprint!("{invalid}");
+                say!("{}", validate::HINT);
+            }
             other => say!("baton: {other}"),
         }
         Exit::Invalid

@@ -55,6 +55,10 @@ enum Timeouts {
     Handler,
 }
 
+/// The line printed after a file's problems: where every field is described.
+pub const HINT: &str =
+    "hint: `baton help format` lists every field; docs/workflow-file.md is the full reference";
+
 /// Why a file is not a valid workflow: its problems, located.
 #[derive(Debug, Clone)]
 #[non_exhaustive]

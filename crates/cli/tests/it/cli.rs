@@ -23,6 +23,7 @@ fn help_and_version_exit_zero() {
         &["help", "-h"],
         &["help"],
         &["help", "run"],
+        &["help", "format"],
     ] {
         let help = run_in(&dir, args);
         assert_eq!(help.code, Some(0), "{args:?}: {help:?}");

@@ -45,13 +45,19 @@ fn every_invalid_file_is_reported_where_it_is_wrong_and_nothing_runs() {
                 "{command} {name}: expected a line starting with\n  {wanted}\ngot\n{}",
                 out.stderr
             );
+            let (last, problems) = out
+                .stderr
+                .lines()
+                .collect::<Vec<_>>()
+                .split_last()
+                .map(|(l, p)| (*l, p.to_vec()))
+                .unwrap();
             assert!(
-                out.stderr
-                    .lines()
-                    .all(|l| l.starts_with(&format!("{name}:"))),
+                problems.iter().all(|l| l.starts_with(&format!("{name}:"))),
                 "{command} {name}: every line is a located problem:\n{}",
                 out.stderr
             );
+            assert_eq!(last, baton_cli::validate::HINT, "{command} {name}");
             assert_eq!(out.stdout, "", "{command} {name}");
         }
     }
