@@ -67,21 +67,20 @@ impl TaskFiles {
         })
     }
 
-    /// Opens the log for an attempt and writes its header.
-    fn open(&self, label: &str, attempt: u32) -> std::io::Result<(std::fs::File, std::fs::File)> {
+    /// Opens the log for an attempt and writes its header: the command's stdout and stderr, and
+    /// a handle kept to write how the attempt ended.
+    fn open(&self, label: &str, attempt: u32) -> std::io::Result<[std::fs::File; 3]> {
         let first = !self.created.swap(true, SeqCst);
         let mut log = open_log(&self.log, first)?;
         writeln!(log, "--- {label} {attempt} ---")?;
-        let copy = log.try_clone()?;
-        Ok((log, copy))
+        Ok([log.try_clone()?, log.try_clone()?, log])
     }
+}
 
-    /// Writes how an attempt ended into the log (best effort: the run goes on without it).
-    fn close(&self, label: &str, attempt: u32, ending: &str) {
-        if let Ok(mut log) = open_log(&self.log, false) {
-            let _ = writeln!(log, "--- {label} {attempt}: {ending} ---");
-        }
-    }
+/// Writes how an attempt ended into its log, after all its processes are gone (best effort: the
+/// run goes on without it).
+fn close(log: &mut std::fs::File, label: &str, attempt: u32, ending: &str) {
+    let _ = writeln!(log, "--- {label} {attempt}: {ending} ---");
 }
 
 /// One shell command of a task (its `run` or its `compensate`) and where it runs.
@@ -198,7 +197,7 @@ impl Launcher {
                 "not started: baton was stopped by a second signal",
             ));
         }
-        let (out, err) = files.open(label, attempt).map_err(|e| {
+        let [out, err, mut log] = files.open(label, attempt).map_err(|e| {
             TaskError::msg(format!("cannot open the log {}: {e}", files.log.display()))
         })?;
         // An absolute path: no search through PATH for every task.
@@ -221,7 +220,7 @@ impl Launcher {
             .process_group(0);
         let child = command.spawn().map_err(|e| {
             let message = format!("cannot start `sh -c` in {}: {e}", shell.cwd.display());
-            files.close(label, attempt, &format!("not started: {e}"));
+            close(&mut log, label, attempt, &format!("not started: {e}"));
             TaskError::msg(message)
         })?;
         let group = child
@@ -247,7 +246,7 @@ impl Launcher {
                 // The shell is gone; anything it left running in its group (`server &`) ends
                 // with the attempt.
                 guard.stop().await;
-                files.close(label, attempt, &ending);
+                close(&mut log, label, attempt, &ending);
                 if status.success() {
                     Ok(())
                 } else if self.aborted.load(SeqCst) {
@@ -260,14 +259,14 @@ impl Launcher {
             }
             Some(Err(error)) => {
                 guard.stop().await;
-                files.close(label, attempt, "lost");
+                close(&mut log, label, attempt, "lost");
                 Err(TaskError::msg(format!("cannot wait for `sh -c`: {error}")))
             }
             None => {
                 guard.stop().await;
                 let limit = shell.timeout.unwrap_or_default();
                 let error = TaskError::timed_out(limit);
-                files.close(label, attempt, error.message());
+                close(&mut log, label, attempt, error.message());
                 Err(error)
             }
         };

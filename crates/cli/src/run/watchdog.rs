@@ -33,9 +33,16 @@ pub(crate) struct Watchdog {
 }
 
 impl Watchdog {
-    /// Starts the watchdog: this program (`baton`) run again as `baton __watchdog`.
+    /// Starts the watchdog: this program run again as `baton __watchdog`. Only the `baton`
+    /// binary can be (a program that calls [`crate::main`] itself is not asked to act as one).
     pub(crate) fn start() -> std::io::Result<Self> {
         let exe = std::env::current_exe()?;
+        if exe.file_stem().and_then(|s| s.to_str()) != Some("baton") {
+            return Err(std::io::Error::other(format!(
+                "{} is not the baton binary",
+                exe.display()
+            )));
+        }
         let mut child = Command::new(exe)
             .arg(COMMAND)
             .stdin(Stdio::piped())
