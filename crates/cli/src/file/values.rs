@@ -282,7 +282,8 @@ impl Walker {
         }
     }
 
-    /// An array of strings; `what` names its items in the error ("task ids", "capabilities").
+    /// An array of names (each at most [`MAX_LABEL_CHARS`](limits::MAX_LABEL_CHARS)); `what`
+    /// names its items in the error ("task ids", "capabilities").
     pub(super) fn strings(
         &mut self,
         value: &Value<'_>,
@@ -304,14 +305,7 @@ impl Walker {
             .iter()
             .enumerate()
             .filter_map(|(i, item)| {
-                let path = format!("{path}[{i}]");
-                self.string(item, &path)
-                    .filter(|text| self.no_control(text, item, &path))
-                    .map(|value| Located {
-                        value,
-                        span: item.span(),
-                        path,
-                    })
+                self.label(item, &format!("{path}[{i}]"), limits::MAX_LABEL_CHARS)
             })
             .collect()
     }

@@ -176,6 +176,18 @@ fn cases() -> Vec<(&'static str, String, &'static str)> {
             ),
             "over the limit of 255",
         ),
+        (
+            "long-capability",
+            file(
+                "",
+                "",
+                &format!(
+                    "[[agent]]\nid = \"a\"\ncapabilities = [\"{}\"]\n",
+                    "c".repeat(300)
+                ),
+            ),
+            "agent[0].capabilities[0]: is 300 characters long, over the limit of 255",
+        ),
         // Huge and overflowing numbers.
         (
             "max-parallel-i64-max",
