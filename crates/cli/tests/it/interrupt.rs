@@ -132,7 +132,7 @@ run = "trap '' TERM; echo $$ > shell.pid; sleep 60 & echo $! > sleep.pid; wait"
 "#,
     )
     .unwrap();
-    let mut child = baton()
+    let child = baton()
         .args(["run", "stubborn.toml", "--grace", "60s"])
         .current_dir(&dir)
         .stdout(Stdio::null())
@@ -148,14 +148,8 @@ run = "trap '' TERM; echo $$ > shell.pid; sleep 60 & echo $! > sleep.pid; wait"
     // The first SIGINT sends SIGTERM, which the command ignores: it would wait 60 s.
     std::thread::sleep(Duration::from_millis(300));
     kill(baton_pid, Signal::SIGINT).unwrap();
-    let (done_tx, done) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = done_tx.send(child.wait());
-    });
-    let status = done
-        .recv_timeout(Duration::from_secs(20))
-        .expect("baton exits soon after the second SIGINT, not after the 60 s grace period")
-        .unwrap();
+    let status = exit_within(child, Duration::from_secs(20))
+        .expect("baton exits soon after the second SIGINT, not after the 60 s grace period");
     assert_eq!(status.code(), Some(130));
     assert!(gone(shell), "the shell {shell} survived");
     assert!(gone(sleep), "the sleep {sleep} survived");

@@ -150,6 +150,21 @@ fn a_report_that_cannot_be_written_at_the_end_still_leaves_the_summary() {
     assert!(!dir.join("out/r.json").exists());
 }
 
+/// Chromium, or `None` (the test is skipped) where it is not installed; under `CI=true` it must
+/// be.
+fn chromium_or_skip() -> Option<PathBuf> {
+    let browser = chromium();
+    if browser.is_none() {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "chromium is not installed, and CI=true requires this test to run"
+        );
+        println!("chromium not installed: skipped");
+    }
+    browser
+}
+
 /// `chromium` or `chromium-browser`, if one is on PATH.
 fn chromium() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
@@ -163,13 +178,7 @@ fn chromium() -> Option<PathBuf> {
 
 #[test]
 fn chromium_renders_one_bar_per_attempt() {
-    let Some(browser) = chromium() else {
-        assert_ne!(
-            std::env::var("CI").as_deref(),
-            Ok("true"),
-            "chromium is not installed, and CI=true requires this test to run"
-        );
-        println!("chromium not installed: skipped");
+    let Some(browser) = chromium_or_skip() else {
         return;
     };
     let (dir, _html, attempts) = flaky_run("report-chromium");
@@ -236,13 +245,7 @@ fn dump_dom(browser: &Path, dir: &Path, url: &str) -> (String, std::process::Exi
 
 #[test]
 fn chromium_applies_the_filter_named_in_the_address() {
-    let Some(browser) = chromium() else {
-        assert_ne!(
-            std::env::var("CI").as_deref(),
-            Ok("true"),
-            "chromium is not installed, and CI=true requires this test to run"
-        );
-        println!("chromium not installed: skipped");
+    let Some(browser) = chromium_or_skip() else {
         return;
     };
     let (dir, _html, _) = flaky_run("report-filter");
