@@ -67,20 +67,23 @@ impl TaskFiles {
         })
     }
 
-    /// Opens the log for an attempt and writes its header: the command's stdout and stderr, and
-    /// a handle kept to write how the attempt ended.
-    fn open(&self, label: &str, attempt: u32) -> std::io::Result<[std::fs::File; 3]> {
+    /// Opens the log for an attempt and writes its header: the command's stdout and stderr.
+    fn open(&self, label: &str, attempt: u32) -> std::io::Result<(std::fs::File, std::fs::File)> {
         let first = !self.created.swap(true, SeqCst);
         let mut log = open_log(&self.log, first)?;
         writeln!(log, "--- {label} {attempt} ---")?;
-        Ok([log.try_clone()?, log.try_clone()?, log])
+        let copy = log.try_clone()?;
+        Ok((log, copy))
     }
-}
 
-/// Writes how an attempt ended into its log, after all its processes are gone (best effort: the
-/// run goes on without it).
-fn close(log: &mut std::fs::File, label: &str, attempt: u32, ending: &str) {
-    let _ = writeln!(log, "--- {label} {attempt}: {ending} ---");
+    /// Writes how an attempt ended into the log, once all its processes are gone (best effort:
+    /// the run goes on without it). Opened again rather than kept open, so that a running command
+    /// costs `baton` no file descriptor.
+    fn close(&self, label: &str, attempt: u32, ending: &str) {
+        if let Ok(mut log) = open_log(&self.log, false) {
+            let _ = writeln!(log, "--- {label} {attempt}: {ending} ---");
+        }
+    }
 }
 
 /// One shell command of a task (its `run` or its `compensate`) and where it runs.
@@ -149,6 +152,8 @@ impl Launcher {
             .count()
     }
 
+    /// Records that `group` started (or is gone), and tells the watchdog, under the same lock:
+    /// a group id reused at once reaches the watchdog after the old one's end, never before.
     fn track(&self, group: Pid, alive: bool) {
         let mut live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
         let changed = if alive {
@@ -156,7 +161,6 @@ impl Launcher {
         } else {
             live.remove(&group.as_raw())
         };
-        drop(live);
         if let (true, Some(watchdog)) = (changed, &self.watchdog) {
             if alive {
                 watchdog.started(group.as_raw());
@@ -197,19 +201,17 @@ impl Launcher {
                 "not started: baton was stopped by a second signal",
             ));
         }
-        let [out, err, mut log] = files.open(label, attempt).map_err(|e| {
+        let (out, err) = files.open(label, attempt).map_err(|e| {
             TaskError::msg(format!("cannot open the log {}: {e}", files.log.display()))
         })?;
         // An absolute path: no search through PATH for every task.
         let mut command = tokio::process::Command::new("/bin/sh");
-        if let Some(agent) = agent {
-            command.env("BATON_AGENT", agent);
-        }
         command
             .arg("-c")
             .arg(&shell.script)
             .current_dir(&shell.cwd)
             .envs(&shell.env)
+            // Baton's own variables win over the file's and the environment's.
             .env("BATON_RUN_DIR", &self.run_dir)
             .env("BATON_WORKFLOW", &self.workflow)
             .env("BATON_TASK", &files.task)
@@ -218,24 +220,36 @@ impl Launcher {
             .stdout(out)
             .stderr(err)
             .process_group(0);
-        let child = command.spawn().map_err(|e| {
+        match agent {
+            Some(agent) => command.env("BATON_AGENT", agent),
+            None => command.env_remove("BATON_AGENT"),
+        };
+        let spawned = command.spawn();
+        // The command keeps its copies of the log's descriptors until it is dropped.
+        drop(command);
+        let child = spawned.map_err(|e| {
             let message = format!("cannot start `sh -c` in {}: {e}", shell.cwd.display());
-            close(&mut log, label, attempt, &format!("not started: {e}"));
+            files.close(label, attempt, &format!("not started: {e}"));
             TaskError::msg(message)
         })?;
         let group = child
             .id()
             .and_then(|id| i32::try_from(id).ok())
             .map(Pid::from_raw);
-        if let Some(group) = group {
-            self.track(group, true);
-        }
         let mut guard = ChildGuard {
             child: Some(child),
             group,
             lock: Some(lock),
+            ending: Some((Arc::clone(files), label, attempt)),
             launcher: Arc::clone(self),
         };
+        if let Some(group) = group {
+            self.track(group, true);
+            // A second signal between the check above and now found no group to kill: kill it.
+            if self.aborted.load(SeqCst) {
+                let _ = killpg(group, Signal::SIGKILL);
+            }
+        }
         let ended = match shell.timeout {
             Some(limit) => tokio::time::timeout(limit, guard.wait()).await.ok(),
             None => Some(guard.wait().await),
@@ -246,7 +260,7 @@ impl Launcher {
                 // The shell is gone; anything it left running in its group (`server &`) ends
                 // with the attempt.
                 guard.stop().await;
-                close(&mut log, label, attempt, &ending);
+                files.close(label, attempt, &ending);
                 if status.success() {
                     Ok(())
                 } else if self.aborted.load(SeqCst) {
@@ -259,14 +273,14 @@ impl Launcher {
             }
             Some(Err(error)) => {
                 guard.stop().await;
-                close(&mut log, label, attempt, "lost");
+                files.close(label, attempt, "lost");
                 Err(TaskError::msg(format!("cannot wait for `sh -c`: {error}")))
             }
             None => {
                 guard.stop().await;
                 let limit = shell.timeout.unwrap_or_default();
                 let error = TaskError::timed_out(limit);
-                close(&mut log, label, attempt, error.message());
+                files.close(label, attempt, error.message());
                 Err(error)
             }
         };
@@ -277,12 +291,14 @@ impl Launcher {
     /// Stops what is left of process group `group` (SIGTERM, then SIGKILL after the grace
     /// period if any member is still alive), reaping `child` (its leader) if it was not yet, and
     /// waits until the group is gone.
-    async fn stop_group(&self, group: Pid, child: Option<Child>) {
+    ///
+    /// `child` is borrowed, not taken: if this future is dropped part way (the attempt stopping
+    /// its group was itself dropped), the guard still holds what is left for a background reaper.
+    async fn stop_group(&self, group: Pid, child: &mut Option<Child>) {
         if child.is_some() || group_alive(group) {
             let _ = killpg(group, Signal::SIGTERM);
             // A member stopped by job control (SIGTTIN, say) only acts on SIGTERM once continued.
             let _ = killpg(group, Signal::SIGCONT);
-            let mut child = child;
             let deadline = tokio::time::Instant::now() + self.grace;
             // The leader first: while it is an unreaped zombie its id cannot be reused, so
             // signalling the group is safe.
@@ -291,7 +307,7 @@ impl Launcher {
                     .await
                     .is_ok()
             {
-                child = None;
+                *child = None;
             }
             // Then any other member (background commands), until the deadline.
             while child.is_none() && group_alive(group) && tokio::time::Instant::now() < deadline {
@@ -300,8 +316,9 @@ impl Launcher {
             if child.is_some() || group_alive(group) {
                 let _ = killpg(group, Signal::SIGKILL);
             }
-            if let Some(mut leader) = child {
+            if let Some(leader) = child.as_mut() {
                 let _ = leader.wait().await;
+                *child = None;
             }
             // SIGKILL cannot be caught: the members are gone as soon as the kernel gets to them
             // (waited for briefly, where zombies cannot be told from live members).
@@ -320,6 +337,7 @@ impl Launcher {
         group: Pid,
         child: Option<Child>,
         lock: Option<tokio::sync::OwnedMutexGuard<()>>,
+        ending: Option<Ending>,
     ) {
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
@@ -327,7 +345,11 @@ impl Launcher {
                 let launcher = Arc::clone(self);
                 runtime.spawn(async move {
                     let _lock = lock;
-                    launcher.stop_group(group, child).await;
+                    let mut child = child;
+                    launcher.stop_group(group, &mut child).await;
+                    if let Some((files, label, attempt)) = ending {
+                        files.close(label, attempt, "stopped by baton (the run was stopping)");
+                    }
                     launcher.reaping.fetch_sub(1, SeqCst);
                     launcher.reaped.notify_waiters();
                 });
@@ -375,8 +397,13 @@ pub(crate) struct ChildGuard {
     child: Option<Child>,
     group: Option<Pid>,
     lock: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// Where to say the attempt was stopped, if it is dropped before it ends.
+    ending: Option<Ending>,
     launcher: Arc<Launcher>,
 }
+
+/// An attempt's log and how to name it in its end line.
+type Ending = (Arc<TaskFiles>, &'static str, u32);
 
 impl ChildGuard {
     /// Waits for the command (the group's leader) to exit.
@@ -394,10 +421,13 @@ impl ChildGuard {
     /// Stops whatever of the group is still alive (SIGTERM, SIGKILL after the grace period) and
     /// waits until it is gone.
     pub(crate) async fn stop(&mut self) {
-        let child = self.child.take();
-        if let Some(group) = self.group.take() {
-            self.launcher.stop_group(group, child).await;
+        if let Some(group) = self.group {
+            // Dropped during this await, the guard still holds the group, the leader (if not
+            // reaped yet) and the lock, and hands them to a background reaper.
+            self.launcher.stop_group(group, &mut self.child).await;
+            self.group = None;
         }
+        self.ending = None;
         self.lock = None;
     }
 }
@@ -405,8 +435,12 @@ impl ChildGuard {
 impl Drop for ChildGuard {
     fn drop(&mut self) {
         if let Some(group) = self.group.take() {
-            self.launcher
-                .reap_in_background(group, self.child.take(), self.lock.take());
+            self.launcher.reap_in_background(
+                group,
+                self.child.take(),
+                self.lock.take(),
+                self.ending.take(),
+            );
         }
     }
 }
@@ -575,6 +609,40 @@ mod tests {
         assert!(
             gone_within_deadline(pid),
             "the grandchild {pid} survived its group's SIGTERM"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_attempt_dropped_while_it_stops_its_group_still_has_it_killed() {
+        let dir = scratch("drop-while-stopping");
+        let launcher = Launcher::new(dir.clone(), "w", Duration::from_millis(400), None);
+        // The shell exits at once, leaving a member that ignores SIGTERM: stopping it takes the
+        // grace period, and the attempt is dropped during it.
+        let leaves = shell(
+            &dir,
+            "sh -c 'trap \"\" TERM; sleep 30' & echo $! > bg.pid; exit 0",
+        );
+        tokio::select! {
+            result = launcher.run(&leaves, Phase::Run, 1, None) => {
+                panic!("the attempt ended within the grace period: {result:?}")
+            }
+            () = tokio::time::sleep(Duration::from_millis(150)) => {}
+        }
+        launcher.settle().await;
+        let pid: i32 = std::fs::read_to_string(dir.join("bg.pid"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(
+            gone_within_deadline(pid),
+            "the member {pid} outlived the attempt"
+        );
+        let log = std::fs::read_to_string(dir.join("t.log")).unwrap();
+        assert!(
+            log.ends_with("--- attempt 1: stopped by baton (the run was stopping) ---\n"),
+            "{log}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }

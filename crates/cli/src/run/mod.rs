@@ -104,6 +104,16 @@ pub(crate) async fn run(plan: &Plan, args: &RunArgs) -> Result<Exit, RunFailure>
     let html = prepare_report(args.report.as_deref())?;
     let json = prepare_report(args.report_json.as_deref())?;
     let dirs = RunDirs::create(plan)?;
+    let workers = workers(plan, args);
+    if let Some(files) = raise_open_files_limit()
+        && files < workers as u64 + 64
+    {
+        say!(
+            "baton: warning: up to {workers} commands may run at once, but baton may open only \
+             {files} files (ulimit -n): commands past about {} would fail to start",
+            files.saturating_sub(64)
+        );
+    }
     if !args.quiet {
         say!(
             "baton: run directory {}",
@@ -122,7 +132,7 @@ pub(crate) async fn run(plan: &Plan, args: &RunArgs) -> Result<Exit, RunFailure>
         watchdog,
     );
     let workflow = commands(plan, &launcher, &dirs);
-    let orchestrator = orchestrator(plan, args)?;
+    let orchestrator = orchestrator(plan, workers)?;
     let display = Display::start(mode(args), &workflow, &orchestrator, args.report.is_some());
     let driven = drive(&orchestrator, &workflow, &launcher, &display, args.grace).await;
     launcher.finish();
@@ -157,6 +167,29 @@ pub(crate) async fn run(plan: &Plan, args: &RunArgs) -> Result<Exit, RunFailure>
     } else {
         Exit::Failed
     })
+}
+
+/// Raises the soft limit on open files to the hard one, and returns the limit now: each running
+/// command costs `baton` a descriptor (to learn of its exit), and 10,000 may run at once, where
+/// the usual soft limit is 1,024. Best effort: the run goes on under the old limit.
+fn raise_open_files_limit() -> Option<u64> {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).ok()?;
+    if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
+        return Some(hard);
+    }
+    Some(soft)
+}
+
+/// How many commands may run at once: `--workers`, else `max_parallel`, else the CPU count (at
+/// least 4); with `[[agent]]`s, the sum of their workers.
+fn workers(plan: &Plan, args: &RunArgs) -> usize {
+    if !plan.file.agents.is_empty() {
+        return plan.file.agents.iter().map(|a| a.workers).sum();
+    }
+    args.workers
+        .or(plan.file.max_parallel.as_ref().map(|m| m.value))
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(4, |n| n.get().max(4)))
 }
 
 /// Checks that a report can be written to `path` before anything runs (see [`reports`]).
@@ -269,13 +302,9 @@ fn commands(plan: &Plan, launcher: &Arc<Launcher>, dirs: &RunDirs) -> Workflow {
     })
 }
 
-/// The orchestrator: the workflow's own parallelism limit applies in the engine, and the pool (or
-/// the agents) has `--workers`, else `max_parallel`, else the CPU count (at least 4).
-fn orchestrator(plan: &Plan, args: &RunArgs) -> Result<Runner, RunFailure> {
-    let workers = args
-        .workers
-        .or(plan.file.max_parallel.as_ref().map(|m| m.value))
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(4, |n| n.get().max(4)));
+/// The orchestrator: the workflow's own parallelism limit applies in the engine, and the pool has
+/// `workers` (the agents, their own).
+fn orchestrator(plan: &Plan, workers: usize) -> Result<Runner, RunFailure> {
     // No prefetch: a shell command takes a millisecond or more, so handing commands over early
     // gains nothing, and every task shown as running is a command that runs.
     Ok(Orchestrator::with_parts_and_prefetch(

@@ -355,6 +355,7 @@ workers = 1
 [[task]]
 id = "train"
 requires = ["gpu"]
+env = { BATON_AGENT = "forged" }
 run = "echo \"$BATON_AGENT\" > trained-on"
 
 [[task]]
@@ -397,4 +398,18 @@ run = "echo \"$BATON_AGENT\" > ran-on"
     let report: Value = serde_json::from_str(&read("r.json")).unwrap();
     assert_eq!(report["tasks"][0]["agent"], "gpu-box");
     assert!(read("r.html").contains("<td class=\"agent\">gpu-box</td>"));
+    // Without agents there is no BATON_AGENT, even one inherited from baton's environment.
+    std::fs::write(
+        dir.join("plain.toml"),
+        "[workflow]\nname = \"plain\"\n[[task]]\nid = \"t\"\nrun = \"echo ${BATON_AGENT-unset} > plain-on\"\n",
+    )
+    .unwrap();
+    let plain = crate::baton()
+        .args(["run", "plain.toml", "-q"])
+        .env("BATON_AGENT", "outer")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(plain.status.success(), "{plain:?}");
+    assert_eq!(read("plain-on"), "unset\n");
 }

@@ -210,3 +210,44 @@ fn ten_thousand_workers_cost_nothing_until_tasks_need_them() {
     );
     assert!(many.cpu < one.cpu + 0.5, "{many:?} against {one:?}");
 }
+
+#[test]
+fn more_commands_than_the_usual_open_files_limit_run_at_once() {
+    let hard = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+        .unwrap()
+        .1;
+    if hard < 4096 {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "the hard limit on open files ({hard}) is too low for this test, which CI=true requires"
+        );
+        println!("hard limit on open files {hard}: skipped");
+        return;
+    }
+    let dir = scratch("wide");
+    let mut text = String::from("[workflow]\nname = \"wide\"\n");
+    for i in 0..1200 {
+        text.push_str(&format!("\n[[task]]\nid = \"t{i}\"\nrun = \"sleep 2\"\n"));
+    }
+    std::fs::write(dir.join("wide.toml"), text).unwrap();
+    // Under the usual soft limit of 1,024 open files: baton raises it to the hard limit.
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -S -n 1024; exec {} run wide.toml -q --workers 1200",
+            env!("CARGO_BIN_EXE_baton")
+        ))
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("1200 tasks in "), "{stdout}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
