@@ -73,12 +73,15 @@
 //! ```
 #![forbid(unsafe_code)]
 
-/// `eprintln!` that cannot panic: stderr may be a closed pipe (`baton run | tee log`, then Ctrl-C
-/// kills `tee` too), and a message that cannot be shown must not abort the run.
+/// `eprintln!` of one line that cannot panic (stderr may be a closed pipe: `baton run | tee
+/// log`, then Ctrl-C kills `tee` too, and a message that cannot be shown must not abort the run)
+/// and is escaped for the terminal: paths and values from the command line or the file cannot
+/// put control characters on it.
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+        let line = format!($($arg)*);
+        let _ = writeln!(std::io::stderr().lock(), "{}", crate::escape::terminal(&line));
     }};
 }
 

@@ -971,9 +971,10 @@ impl Run {
                 format!("fail-fast: `{first}` failed")
             }
             Some(Stop::Cancelled) => "the run was cancelled".to_owned(),
-            Some(Stop::TimedOut(after)) => {
-                format!("the workflow's timeout of {after:?} passed")
-            }
+            Some(Stop::TimedOut(after)) => format!(
+                "the workflow's timeout of {} passed",
+                humantime::format_duration(after)
+            ),
         }
     }
 

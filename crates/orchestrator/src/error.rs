@@ -92,6 +92,7 @@ impl TaskError {
     ///
     /// let error = TaskError::timed_out(Duration::from_secs(30));
     /// assert_eq!(error.message(), "timed out after 30s");
+    /// assert_eq!(TaskError::timed_out(Duration::from_secs(5400)).message(), "timed out after 1h 30m");
     /// assert!(error.is_retryable() && error.is_timeout());
     /// ```
     pub fn timed_out(after: Duration) -> Self {
@@ -161,9 +162,9 @@ impl TaskError {
     }
 }
 
-/// `timed out after 30s`: the message of every timed-out attempt, whoever enforced the timeout.
+/// `timed out after 30m`: the message of every timed-out attempt, whoever enforced the timeout.
 pub(crate) fn timed_out_message(after: Duration) -> String {
-    format!("timed out after {after:?}")
+    format!("timed out after {}", humantime::format_duration(after))
 }
 
 impl<E: std::error::Error + Send + Sync + 'static> From<E> for TaskError {

@@ -64,7 +64,14 @@ pub struct LineIndex<'s> {
     source: &'s str,
     /// The byte offset where each line starts.
     starts: Vec<usize>,
+    /// Every [`BLOCK`] bytes (moved back to a character boundary): the offset, and the
+    /// characters before it. A column is then counted over at most a block, however long its
+    /// line: a problem's position costs the same on a one-line file as on a tidy one.
+    blocks: Vec<(usize, usize)>,
 }
+
+/// The span of text counted character by character at most, to find a column.
+const BLOCK: usize = 4096;
 
 impl<'s> LineIndex<'s> {
     /// Indexes `source`'s lines.
@@ -72,7 +79,28 @@ impl<'s> LineIndex<'s> {
         let starts = std::iter::once(0)
             .chain(source.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
-        Self { source, starts }
+        let mut blocks = Vec::with_capacity(source.len() / BLOCK + 1);
+        let (mut at, mut chars) = (0, 0);
+        for k in 0..=source.len() / BLOCK {
+            let mut boundary = k * BLOCK;
+            while !source.is_char_boundary(boundary) {
+                boundary -= 1;
+            }
+            chars += source[at..boundary].chars().count();
+            at = boundary;
+            blocks.push((at, chars));
+        }
+        Self {
+            source,
+            starts,
+            blocks,
+        }
+    }
+
+    /// How many characters come before byte `offset` (a character boundary).
+    fn chars_before(&self, offset: usize) -> usize {
+        let (at, chars) = self.blocks[offset / BLOCK];
+        chars + self.source[at..offset].chars().count()
     }
 
     /// The line and column (both from 1) of byte `offset`; an offset past the end (or inside a
@@ -83,7 +111,7 @@ impl<'s> LineIndex<'s> {
             offset -= 1;
         }
         let line = self.starts.partition_point(|&start| start <= offset) - 1;
-        let column = self.source[self.starts[line]..offset].chars().count() + 1;
+        let column = self.chars_before(offset) - self.chars_before(self.starts[line]) + 1;
         (line + 1, column)
     }
 }
@@ -294,6 +322,21 @@ mod tests {
     }
 
     const HEAD: &str = "[workflow]\nname = \"w\"\n";
+
+    #[test]
+    fn columns_on_a_long_line_of_wide_characters_are_counted_in_blocks() {
+        let line: String = "é".repeat(3 * BLOCK) + "x";
+        let text = format!("a\n{line}\nb");
+        let index = LineIndex::new(&text);
+        let x = text.find('x').unwrap();
+        assert_eq!(index.line_col(x), (2, 3 * BLOCK + 1));
+        assert_eq!(
+            index.line_col(x - 1),
+            (2, 3 * BLOCK),
+            "inside the last é: its start"
+        );
+        assert_eq!(index.line_col(text.len()), (3, 2));
+    }
 
     #[test]
     fn line_col_counts_lines_and_characters() {

@@ -2,7 +2,7 @@
 //! `[[agent]]`, and the checks that span them (agent ids unique, every required capability
 //! offered).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 use std::time::Duration;
 
@@ -210,12 +210,21 @@ impl Walker {
                 self.push(id.span.clone(), &id.path, message);
             }
         }
-        let offered: std::collections::HashSet<&str> = file
+        let offered: HashSet<&str> = file
             .agents
             .iter()
             .flat_map(|a| a.capabilities.iter().map(|c| c.value.as_str()))
             .collect();
+        // Whether some one agent offers every capability of a set, per distinct set: most tasks
+        // share a few sets, so this stays linear in tasks.
+        let agents: Vec<HashSet<&str>> = file
+            .agents
+            .iter()
+            .map(|a| a.capabilities.iter().map(|c| c.value.as_str()).collect())
+            .collect();
+        let mut one_agent_has: HashMap<Vec<&str>, bool> = HashMap::new();
         for task in &file.tasks {
+            let mut missing = false;
             for (i, capability) in task.requires.iter().enumerate() {
                 let path = format!("task[{}].requires[{i}]", task.index);
                 if file.agents.is_empty() {
@@ -224,10 +233,36 @@ impl Walker {
                         capability.value
                     );
                     self.push(capability.span.clone(), path, message);
+                    missing = true;
                 } else if !offered.contains(capability.value.as_str()) {
                     let message = format!("no [[agent]] has the capability {:?}", capability.value);
                     self.push(capability.span.clone(), path, message);
+                    missing = true;
                 }
+            }
+            let Some(first) = task.requires.first().filter(|_| !missing) else {
+                continue;
+            };
+            let mut set: Vec<&str> = task.requires.iter().map(|c| c.value.as_str()).collect();
+            set.sort_unstable();
+            set.dedup();
+            let covered = *one_agent_has
+                .entry(set.clone())
+                .or_insert_with(|| agents.iter().any(|a| set.iter().all(|c| a.contains(c))));
+            if !covered {
+                let message = format!(
+                    "no single [[agent]] has all of {}: each is some agent's, but a task runs on \
+                     one agent",
+                    set.iter()
+                        .map(|c| format!("{c:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                self.push(
+                    first.span.clone(),
+                    format!("task[{}].requires", task.index),
+                    message,
+                );
             }
         }
     }

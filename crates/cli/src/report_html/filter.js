@@ -4,14 +4,23 @@
   var form = document.getElementById("filter");
   var rows = document.querySelectorAll(".task-row, table.tasks tr[data-task]");
   function fromHash() {
-    var parts = decodeURIComponent(location.hash.slice(1)).split(",");
-    parts.forEach(function (part) {
-      if (part === "failed" || part === "retried" || part === "critical") {
-        form.elements[part].checked = true;
-      } else if (part.indexOf("text=") === 0) {
-        form.elements.text.value = part.slice(5);
+    // "#failed,retried,critical,text=<encoded text>": the text last, encoded on its own, so it
+    // may hold commas; a malformed address is ignored, not an error.
+    var hash = location.hash.slice(1);
+    var at = hash.indexOf("text=");
+    var flags = (at >= 0 ? hash.slice(0, at) : hash).split(",");
+    flags.forEach(function (flag) {
+      if (flag === "failed" || flag === "retried" || flag === "critical") {
+        form.elements[flag].checked = true;
       }
     });
+    if (at >= 0) {
+      try {
+        form.elements.text.value = decodeURIComponent(hash.slice(at + 5));
+      } catch (e) {
+        form.elements.text.value = "";
+      }
+    }
   }
   function apply() {
     var failed = form.elements.failed.checked;
@@ -33,8 +42,8 @@
     var state = ["failed", "retried", "critical"].filter(function (name) {
       return form.elements[name].checked;
     });
-    if (text) state.push("text=" + text);
-    var hash = state.length ? "#" + encodeURIComponent(state.join(",")).replace(/%2C/g, ",") : "";
+    if (form.elements.text.value) state.push("text=" + encodeURIComponent(form.elements.text.value));
+    var hash = state.length ? "#" + state.join(",") : "";
     if (hash !== location.hash && history.replaceState) {
       history.replaceState(null, "", hash || location.pathname);
     }

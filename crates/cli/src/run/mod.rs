@@ -101,6 +101,14 @@ fn mode(args: &RunArgs) -> Mode {
 /// Runs a validated workflow as `baton run` does (see the module docs) and returns how `baton`
 /// exits. Needs a tokio runtime with I/O, time and signals enabled.
 pub(crate) async fn run(plan: &Plan, args: &RunArgs) -> Result<Exit, RunFailure> {
+    if let (Some(html), Some(json)) = (&args.report, &args.report_json)
+        && std::path::absolute(html).ok() == std::path::absolute(json).ok()
+    {
+        return Err(RunFailure::ReportPath {
+            path: json.clone(),
+            source: std::io::Error::other("--report names the same file"),
+        });
+    }
     let html = prepare_report(args.report.as_deref())?;
     let json = prepare_report(args.report_json.as_deref())?;
     let dirs = RunDirs::create(plan)?;

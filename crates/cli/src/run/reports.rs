@@ -2,7 +2,8 @@
 //! whole or not at all.
 //!
 //! [`PendingReport::prepare`] creates the report's folder if needed and a temporary file beside
-//! the report (`.<name>.<pid>.tmp`), so an unwritable path fails before any task starts. At the
+//! the report (`.baton-report-<pid>-<n>.tmp`), so an unwritable path fails before any task
+//! starts. At the
 //! end, [`PendingReport::commit`] writes the content into the temporary file, flushes it to disk
 //! and renames it over the report: a reader sees the old report or the new one, never a part of
 //! one, and a full disk leaves the old one in place.
@@ -10,6 +11,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 /// A report that will be written at the end of the run.
 #[derive(Debug)]
@@ -26,9 +28,9 @@ impl PendingReport {
         if path.is_dir() {
             return Err(std::io::Error::other("it is a directory"));
         }
-        let Some(name) = path.file_name() else {
+        if path.file_name().is_none() {
             return Err(std::io::Error::other("it names no file"));
-        };
+        }
         let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
         if let Some(folder) = folder {
             if let Some(file) = folder.ancestors().find(|a| a.is_file()) {
@@ -39,10 +41,12 @@ impl PendingReport {
             }
             std::fs::create_dir_all(folder)?;
         }
+        // Short, and unique within the process: any report name fits a file name beside it.
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
         let temporary = folder.unwrap_or(Path::new(".")).join(format!(
-            ".{}.{}.tmp",
-            name.to_string_lossy(),
-            std::process::id()
+            ".baton-report-{}-{}.tmp",
+            std::process::id(),
+            NEXT.fetch_add(1, Relaxed)
         ));
         let file = OpenOptions::new()
             .write(true)

@@ -83,3 +83,23 @@ fn usage_errors_exit_two_with_a_message_and_a_hint() {
         "{missing:?}"
     );
 }
+
+#[test]
+fn paths_and_arguments_in_messages_are_escaped() {
+    let dir = scratch("escaped-messages");
+    for args in [
+        &["validate", "no\u{1b}[2Jfile.toml"][..],
+        &["launch\u{7}"][..],
+        &["run", "no\nfile.toml"][..],
+    ] {
+        let out = run_in(&dir, args);
+        assert_eq!(out.code, Some(2), "{args:?}: {out:?}");
+        assert!(
+            !out.stderr.contains('\u{1b}') && !out.stderr.contains('\u{7}'),
+            "{args:?}: {out:?}"
+        );
+        let lines: Vec<&str> = out.stderr.lines().collect();
+        assert!(lines[0].starts_with("baton: "), "{args:?}: {out:?}");
+        assert!(lines.len() <= 2, "one message, and a hint: {out:?}");
+    }
+}

@@ -122,7 +122,29 @@ fn report_folders_are_created_and_an_unwritable_path_fails_the_run_naming_it() {
         );
         assert_eq!(out.stdout, "", "{out:?}");
     }
+    // Both reports to one file, or a name as long as a file name can be.
+    let long = format!("{}.json", "r".repeat(250));
+    let out = run_in(
+        &dir,
+        &[
+            "run",
+            "one.toml",
+            "-q",
+            "--report",
+            "x",
+            "--report-json",
+            "./x",
+        ],
+    );
+    assert_eq!(out.code, Some(2), "{out:?}");
+    assert!(
+        out.stderr.contains("--report names the same file"),
+        "{out:?}"
+    );
     assert_eq!(super::run_dirs(&dir).len(), runs_before, "nothing ran");
+    let out = run_in(&dir, &["run", "one.toml", "-q", "--report-json", &long]);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(dir.join(&long).is_file());
 }
 
 #[test]
@@ -277,5 +299,14 @@ fn chromium_applies_the_filter_named_in_the_address() {
         &dir,
         &format!("file://{}#text=rep", page.display()),
     );
+    assert!(dom.contains(">1 of 2 tasks</output>"), "{dom}");
+    // A flag and a text together.
+    let url = format!("file://{}#critical,text=fet", page.display());
+    let (dom, _) = dump_dom(&browser, &dir, &url);
+    assert!(dom.contains(">1 of 2 tasks</output>"), "{dom}");
+    // A malformed text in the address is dropped; the rest of the filter still applies.
+    let url = format!("file://{}#retried,text=%E0%A4%A", page.display());
+    let (dom, status) = dump_dom(&browser, &dir, &url);
+    assert!(status.success());
     assert!(dom.contains(">1 of 2 tasks</output>"), "{dom}");
 }
