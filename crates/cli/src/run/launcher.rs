@@ -566,11 +566,7 @@ mod tests {
         assert!(error.is_timeout(), "{error:?}");
         assert_eq!(error.message(), "timed out after 100ms");
         assert!(started.elapsed() >= Duration::from_millis(400));
-        let pid: i32 = std::fs::read_to_string(dir.join("bg.pid"))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
+        let pid = pid_in(&dir.join("bg.pid"));
         assert!(
             gone_within_deadline(pid),
             "the background command {pid} still runs"
@@ -630,11 +626,7 @@ mod tests {
             () = tokio::time::sleep(Duration::from_millis(150)) => {}
         }
         launcher.settle().await;
-        let pid: i32 = std::fs::read_to_string(dir.join("bg.pid"))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
+        let pid = pid_in(&dir.join("bg.pid"));
         assert!(
             gone_within_deadline(pid),
             "the member {pid} outlived the attempt"
@@ -659,6 +651,15 @@ mod tests {
         assert!(!error.is_retryable());
         assert!(!dir.join("ran").exists());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The process id a command wrote to `path`.
+    fn pid_in(path: &Path) -> i32 {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
     }
 
     /// Whether process `pid` is gone (or a zombie) within a generous deadline: signals are
